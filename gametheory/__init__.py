@@ -1,0 +1,106 @@
+"""gametheory: the game theory of disaggregated LLM inference.
+
+Typical use::
+
+    import gametheory as gt
+    game = gt.library.pigou(degree=2)
+    gt.price_of_anarchy(game).poa        # 1.625752..., Roughgarden's alpha_2
+"""
+
+from gametheory import bounds, control, sim, telemetry
+from gametheory.costs import (
+    BPR,
+    MM1,
+    Affine,
+    Constant,
+    CostFunction,
+    CostVector,
+    Polynomial,
+    Shared,
+    SumCost,
+    Tabulated,
+)
+from gametheory.errors import GameError, GameTheoryError, SolverError, TelemetryError
+from gametheory.games import library
+from gametheory.games.affinity import AffinityRoutingGame
+from gametheory.games.caching import SelfishCachingGame
+from gametheory.games.congestion import AtomicCongestionGame
+from gametheory.games.kv_cache import HierarchicalKVCachingGame
+from gametheory.games.normal_form import NormalFormGame
+from gametheory.games.resource import PDResourceGame, SharedBudgetGame
+from gametheory.games.routing import RoutingGame
+from gametheory.games.tntp import read_tntp
+from gametheory.results import EquilibriumResult, FlowResult, OptimumResult, PoAResult
+from gametheory.sim import simulate
+from gametheory.solvers.best_response import best_response_dynamics
+from gametheory.solvers.caching import caching_price_of_anarchy
+from gametheory.solvers.continuous import variational_equilibrium
+from gametheory.solvers.correlated import correlated_equilibria
+from gametheory.solvers.enumeration import pure_equilibria
+from gametheory.solvers.fictitious_play import fictitious_play
+from gametheory.solvers.lemke_howson import lemke_howson
+from gametheory.solvers.mixed import mixed_price_of_anarchy
+from gametheory.solvers.nash_components import nash_subsets
+from gametheory.solvers.optimum import social_optimum
+from gametheory.solvers.poa import price_of_anarchy
+from gametheory.solvers.vertex_enumeration import vertex_enumeration
+from gametheory.solvers.wardrop import system_optimum, wardrop_equilibrium
+from gametheory.telemetry import classify_regimes, detect_knee, fit_costs, load, poa_hat
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BPR",
+    "MM1",
+    "Affine",
+    "AffinityRoutingGame",
+    "AtomicCongestionGame",
+    "Constant",
+    "CostFunction",
+    "CostVector",
+    "EquilibriumResult",
+    "FlowResult",
+    "GameError",
+    "GameTheoryError",
+    "HierarchicalKVCachingGame",
+    "NormalFormGame",
+    "OptimumResult",
+    "PDResourceGame",
+    "PoAResult",
+    "Polynomial",
+    "RoutingGame",
+    "SelfishCachingGame",
+    "Shared",
+    "SharedBudgetGame",
+    "SolverError",
+    "SumCost",
+    "Tabulated",
+    "TelemetryError",
+    "__version__",
+    "best_response_dynamics",
+    "bounds",
+    "caching_price_of_anarchy",
+    "classify_regimes",
+    "control",
+    "correlated_equilibria",
+    "detect_knee",
+    "fictitious_play",
+    "fit_costs",
+    "lemke_howson",
+    "library",
+    "load",
+    "mixed_price_of_anarchy",
+    "nash_subsets",
+    "poa_hat",
+    "price_of_anarchy",
+    "pure_equilibria",
+    "read_tntp",
+    "sim",
+    "simulate",
+    "social_optimum",
+    "system_optimum",
+    "telemetry",
+    "variational_equilibrium",
+    "vertex_enumeration",
+    "wardrop_equilibrium",
+]

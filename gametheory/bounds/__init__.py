@@ -1,0 +1,46 @@
+"""Analytic and LP-certified Price-of-Anarchy bounds, symbolic forms and bound checking.
+
+Every function returns a :class:`~gametheory.results.BoundResult`: the value, whether it
+is tight and on which instance, the source paper and theorem, a certificate and, where a
+closed form exists, a sympy expression with its LaTeX. Known values and their sources are
+listed in ``docs/theory/bounds.md``.
+"""
+
+from gametheory.bounds.atomic import affine_bound, aland_bound, phi_d, symmetric_affine_bound
+from gametheory.bounds.check import check_bound
+from gametheory.bounds.exact_lp import exact_poa_lp
+from gametheory.bounds.nonatomic import (
+    beta_bound,
+    bpr_bound,
+    mm1_bound,
+    pigou_bound,
+    polynomial_bound,
+)
+from gametheory.bounds.queueing import haviv_roughgarden_bound
+from gametheory.bounds.smoothness import smoothness_bound
+from gametheory.bounds.stability import (
+    affine_pos_bound,
+    fair_sharing_poa_bound,
+    fair_sharing_pos_bound,
+)
+from gametheory.bounds.symbolic import symbolic_pigou_bound
+
+__all__ = [
+    "affine_bound",
+    "affine_pos_bound",
+    "aland_bound",
+    "beta_bound",
+    "bpr_bound",
+    "check_bound",
+    "exact_poa_lp",
+    "fair_sharing_poa_bound",
+    "fair_sharing_pos_bound",
+    "haviv_roughgarden_bound",
+    "mm1_bound",
+    "phi_d",
+    "pigou_bound",
+    "polynomial_bound",
+    "smoothness_bound",
+    "symbolic_pigou_bound",
+    "symmetric_affine_bound",
+]

@@ -1,0 +1,1 @@
+"""Game models: data and cost evaluation, no solving."""

@@ -1,0 +1,253 @@
+"""Sweeps of the simulator over topology x concurrency x (omega, tau) x policy x seed.
+
+:func:`sweep` runs one simulation per cell of a :class:`SweepGrid` through any
+:class:`concurrent.futures.Executor` (threads, processes, or a ``dask.distributed``
+``Client.get_executor()``), and returns one table: the cell's keys, its ``sweep``
+schema figures (TTFT/ITL percentiles, throughput) and its PoA-hat with a bootstrap
+interval. Every cell is a pure function of its keys (workload and router seeds are
+derived from the cell's seed), so the table is the same, bit for bit, whatever the
+executor and the order in which cells finish.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, replace
+from itertools import product
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gametheory.control.policy import AdaptiveController
+from gametheory.errors import GameError
+from gametheory.sim.cluster import Cluster, topology_name
+from gametheory.sim.engine import simulate
+from gametheory.sim.output import sweep_row
+from gametheory.sim.routing import POLICIES, make_policy
+from gametheory.sim.workloads import Workload, paper_workload
+from gametheory.telemetry.poa_hat import poa_hat
+
+__all__ = [
+    "PAPER_CONCURRENCY",
+    "Cell",
+    "SweepGrid",
+    "baseline_ttft",
+    "cell_controller",
+    "reduced",
+    "run_cell",
+    "sweep",
+]
+
+#: The paper's concurrency grid.
+PAPER_CONCURRENCY = (1, 2, 4, 8, 16, 32, 64, 96, 128, 192, 256)
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """The cells of a sweep.
+
+    Attributes
+    ----------
+    topologies
+        ``(n_prefill, n_decode)`` pairs.
+    concurrency
+        Closed-loop concurrencies.
+    omegas, taus
+        KV-router grid (used by the ``"kv"`` policy; the other policies run once per
+        topology x concurrency x seed).
+    policies
+        Policy names (:data:`gametheory.sim.routing.POLICIES`).
+    seeds
+        Seeds (workload draws and router randomness).
+    requests_per_user, min_requests
+        Requests per cell: ``max(min_requests, requests_per_user * concurrency)``.
+    model, gpu, decode_batch_limit
+        The deployment (see :meth:`gametheory.sim.cluster.Cluster.build`).
+    input_tokens, output_tokens, templates
+        The paper workload.
+    adaptive_low, adaptive_high
+        Thresholds of the adaptive controller as multiples of the unloaded TTFT.
+    n_bootstrap
+        Bootstrap replicates of each PoA-hat interval.
+    state_interval_s, optimistic_state
+        Staleness of the router's view of the workers and whether it counts its own
+        assignments in between (see :func:`gametheory.sim.engine.simulate`); the
+        default 0 routes on the exact current state.
+    """
+
+    topologies: tuple[tuple[int, int], ...] = ((1, 5), (1, 2))
+    concurrency: tuple[int, ...] = PAPER_CONCURRENCY
+    omegas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+    taus: tuple[float, ...] = (0.0, 0.1, 0.5, 1.0)
+    policies: tuple[str, ...] = ("kv",)
+    seeds: tuple[int, ...] = (0,)
+    requests_per_user: int = 8
+    min_requests: int = 400
+    model: str = "Llama-3.1-70B"
+    gpu: str = "B200"
+    decode_batch_limit: int = 48
+    input_tokens: int = 128
+    output_tokens: int = 128
+    templates: int = 5
+    adaptive_low: float = 8.0
+    adaptive_high: float = 16.0
+    n_bootstrap: int = 200
+    state_interval_s: float = 0.0
+    optimistic_state: bool = True
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.state_interval_s) and self.state_interval_s >= 0):
+            raise GameError(
+                f"state_interval_s must be finite and nonnegative, got {self.state_interval_s!r}"
+            )
+        bad = [p for p in self.policies if p not in POLICIES]
+        if bad:
+            raise GameError(f"unknown policies {bad}; expected some of {POLICIES}")
+        if not self.topologies or not self.concurrency or not self.seeds or not self.policies:
+            raise GameError("topologies, concurrency, policies and seeds must be non-empty")
+        if any(c < 1 for c in self.concurrency):
+            raise GameError("concurrency values must be >= 1")
+
+    def cells(self) -> Iterator[Cell]:
+        """The cells, in table order."""
+        for (n_p, n_d), c, policy, seed in product(
+            self.topologies, self.concurrency, self.policies, self.seeds
+        ):
+            knobs = product(self.omegas, self.taus) if policy == "kv" else [(math.nan, math.nan)]
+            for omega, tau in knobs:
+                yield Cell(n_p, n_d, c, policy, float(omega), float(tau), seed, self)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One simulation of a sweep."""
+
+    n_prefill: int
+    n_decode: int
+    concurrency: int
+    policy: str
+    omega: float
+    tau: float
+    seed: int
+    grid: SweepGrid
+
+    def cluster(self) -> Cluster:
+        """The cell's deployment."""
+        return Cluster.build(
+            self.grid.model,
+            self.grid.gpu,
+            self.n_prefill,
+            self.n_decode,
+            decode_batch_limit=self.grid.decode_batch_limit,
+        )
+
+    def workload(self) -> Workload:
+        """The cell's requests (the same for every policy of a seed and concurrency)."""
+        g = self.grid
+        n = max(g.min_requests, g.requests_per_user * self.concurrency)
+        return paper_workload(
+            n,
+            templates=g.templates,
+            input_tokens=g.input_tokens,
+            output_tokens=g.output_tokens,
+            shared_tokens=min(g.input_tokens, 96),
+            seed=self.seed,
+        )
+
+
+def baseline_ttft(cluster: Cluster, workload: Workload) -> float:
+    """Unloaded TTFT (s): one prefill of the mean prompt, its transfer, one decode step."""
+    tokens = float(np.mean(workload.input_tokens))
+    return float(
+        cluster.prefill.prefill_time(tokens)
+        + cluster.prefill.transfer_time(tokens, cluster.link)
+        + cluster.transfer_latency_s
+        + cluster.decode.decode_step_time(1, tokens)
+    )
+
+
+def cell_controller(cell: Cell) -> AdaptiveController:
+    """The adaptive controller of ``cell``: the grid's thresholds on its unloaded TTFT."""
+    base = baseline_ttft(cell.cluster(), cell.workload())
+    return AdaptiveController.for_baseline(
+        base, low=cell.grid.adaptive_low, high=cell.grid.adaptive_high
+    )
+
+
+def run_cell(cell: Cell) -> dict[str, Any]:
+    """Simulate one cell and summarise it as a table row (a pure function of ``cell``)."""
+    cluster, workload = cell.cluster(), cell.workload()
+    controller = cell_controller(cell) if cell.policy == "adaptive" else None
+    policy = make_policy(
+        cell.policy,
+        omega=1.0 if math.isnan(cell.omega) else cell.omega,
+        tau=0.0 if math.isnan(cell.tau) else cell.tau,
+        controller=controller,
+    )
+    seeds = np.random.SeedSequence([cell.seed, cell.n_prefill, cell.n_decode, cell.concurrency])
+    router_seed = int(seeds.generate_state(1)[0])
+    result = simulate(
+        cluster,
+        workload,
+        policy,
+        concurrency=cell.concurrency,
+        seed=router_seed,
+        state_interval_s=cell.grid.state_interval_s,
+        optimistic_state=cell.grid.optimistic_state,
+    )
+    row: dict[str, Any] = {
+        "topology": topology_name(cell.n_prefill, cell.n_decode),
+        "policy_name": cell.policy,
+        "omega": cell.omega,
+        "tau": cell.tau,
+        "seed": cell.seed,
+    }
+    row |= sweep_row(result)
+    est = poa_hat(result.decisions, n_bootstrap=cell.grid.n_bootstrap, seed=cell.seed)
+    row |= {
+        "poa_hat": est.poa_hat,
+        "poa_hat_low": est.ci_low,
+        "poa_hat_high": est.ci_high,
+        "switches": int(result.switch_times.size),
+        "events": result.iterations,
+    }
+    return row
+
+
+def sweep(grid: SweepGrid, executor: Executor | None = None) -> pd.DataFrame:
+    """Run every cell of ``grid``, in order, optionally through ``executor``.
+
+    Parameters
+    ----------
+    grid
+        The sweep.
+    executor
+        Any :class:`concurrent.futures.Executor` (``ThreadPoolExecutor``,
+        ``ProcessPoolExecutor``, ``distributed.Client(...).get_executor()``); None
+        runs the cells here, one after another.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell: ``topology``, ``policy_name``, ``omega``, ``tau``, ``seed``,
+        the ``sweep`` schema columns (``deployment``, ``policy``, ``concurrency``,
+        latency percentiles, throughput, ...), ``poa_hat`` with its interval
+        (``poa_hat_low``, ``poa_hat_high``), ``switches`` and ``events``. Its
+        ``deployment`` column names topology and policy, so
+        :func:`gametheory.telemetry.detect_knee` runs on a slice of it.
+    """
+    cells = list(grid.cells())
+    rows = list(map(run_cell, cells)) if executor is None else list(executor.map(run_cell, cells))
+    return pd.DataFrame(rows)
+
+
+def reduced(grid: SweepGrid, **changes: Any) -> SweepGrid:
+    """A copy of ``grid`` with ``changes`` (e.g. a shorter concurrency grid)."""
+    valid = set(asdict(grid))
+    unknown = sorted(set(changes) - valid)
+    if unknown:
+        raise GameError(f"unknown grid fields {unknown}")
+    return replace(grid, **changes)

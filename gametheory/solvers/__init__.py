@@ -1,0 +1,5 @@
+"""Solvers: equilibria, optima and Price of Anarchy over the games' protocols."""
+
+from gametheory.solvers.highs import silence_banner
+
+silence_banner()

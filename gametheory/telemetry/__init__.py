@@ -1,0 +1,68 @@
+"""Measurement adapter: real telemetry in, PoA-hat, knee and regimes out.
+
+Readers turn benchmark and serving telemetry into four tidy pandas schemas
+(:mod:`~gametheory.telemetry.schemas`): ``requests``, ``sweep``, ``decisions`` and
+``samples``. Analyses work on those frames: :func:`poa_hat` (the empirical Price of
+Anarchy of a router), :func:`detect_knee` / :func:`classify_regimes` (saturation) and
+:func:`fit_costs` (latency curves to cost functions and a game with a model PoA).
+"""
+
+from __future__ import annotations
+
+from gametheory.telemetry.aiconfigurator import read_aiconfigurator
+from gametheory.telemetry.aiperf import (
+    read_aiperf_aggregate,
+    read_aiperf_records,
+    read_aiperf_sweep,
+)
+from gametheory.telemetry.fit import fit_costs, fit_curve
+from gametheory.telemetry.genai_perf import read_genai_perf
+from gametheory.telemetry.knee import classify_regimes, detect_knee, detect_knees
+from gametheory.telemetry.loader import TelemetryData, detect_format, load
+from gametheory.telemetry.poa_hat import poa_hat
+from gametheory.telemetry.prometheus import (
+    histogram_quantile,
+    increase,
+    rate,
+    read_prometheus,
+    series,
+)
+from gametheory.telemetry.report import Report, build_report, format_report, write_report
+from gametheory.telemetry.router_logs import read_router_log
+from gametheory.telemetry.schemas import DECISIONS, REQUESTS, SAMPLES, SCHEMAS, SWEEP, Column
+from gametheory.telemetry.validation import ReadReport, read_report
+
+__all__ = [
+    "DECISIONS",
+    "REQUESTS",
+    "SAMPLES",
+    "SCHEMAS",
+    "SWEEP",
+    "Column",
+    "ReadReport",
+    "Report",
+    "TelemetryData",
+    "build_report",
+    "classify_regimes",
+    "detect_format",
+    "detect_knee",
+    "detect_knees",
+    "fit_costs",
+    "fit_curve",
+    "format_report",
+    "histogram_quantile",
+    "increase",
+    "load",
+    "poa_hat",
+    "rate",
+    "read_aiconfigurator",
+    "read_aiperf_aggregate",
+    "read_aiperf_records",
+    "read_aiperf_sweep",
+    "read_genai_perf",
+    "read_prometheus",
+    "read_report",
+    "read_router_log",
+    "series",
+    "write_report",
+]

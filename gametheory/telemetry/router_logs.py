@@ -1,0 +1,176 @@
+"""Reader for NVIDIA Dynamo KV-router scheduler logs -> the ``decisions`` schema.
+
+For each request the router prints one line per candidate worker and then the choice.
+Old shape (v0.6)::
+
+    Formula for <worker> with <n> cached blocks: <logit> = <w> * prefill_blocks
+        + decode_blocks = <w> * <p> + <d>
+    Selected worker: <worker>, logit: <x>, cached blocks: <n>, total blocks: <t>
+
+New shape::
+
+    Formula for worker_id=<worker> ... with <n> cached blocks: <logit> =
+        prefill_load_scale * adjusted_prefill_blocks + decode_blocks = <w> * <p> + <d>
+        (raw_prefill_blocks: <r>, overlap_credit_blocks: <c>)
+
+ANSI colour codes are stripped. Consecutive candidate lines followed by a ``Selected
+worker`` line form one decision; the logit is the router's cost (lower is better), its
+prefill part ``w * p`` depends on the request and its decode part ``d`` on the worker's
+current load, which is what the PoA-hat estimator needs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gametheory.errors import TelemetryError
+from gametheory.telemetry.schemas import conform
+from gametheory.telemetry.validation import Skips, attach, parse_number
+
+__all__ = ["parse_router_lines", "read_router_log"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_NUM = r"[-+]?(?:\d[\d,]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf)"
+_FORMULA = re.compile(
+    r"Formula for (?:worker_id=)?(?P<worker>[^\s:,]+)"
+    r"(?:[^:]*?with (?P<cached>" + _NUM + r") cached blocks)?[^:]*:\s*"
+    r"(?P<logit>" + _NUM + r")\s*=.*?=\s*(?P<w>" + _NUM + r")\s*\*\s*(?P<p>" + _NUM + r")"
+    r"\s*\+\s*(?P<d>" + _NUM + r")"
+    r"(?:\s*\(raw_prefill_blocks:\s*(?P<raw>" + _NUM + r")"
+    r"(?:,\s*overlap_credit_blocks:\s*(?P<credit>" + _NUM + r"))?\))?"
+)
+_SELECTED = re.compile(
+    r"Selected worker:\s*(?:worker_id=)?(?P<worker>[^\s,]+)[^,]*,\s*logit:\s*(?P<logit>"
+    + _NUM
+    + r")"
+)
+_TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}T[\d:.]+Z?)")
+_REQUEST = re.compile(r"request_id[=:]\s*\"?(?P<rid>[\w.-]+)")
+
+
+def _num(text: str | None) -> float:
+    return float("nan") if text is None else parse_number(text)
+
+
+def parse_router_lines(lines: list[str], source: str, skips: Skips) -> pd.DataFrame:
+    """Group decoded log lines into decision rows (see the module docstring)."""
+    rows: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    pending_line = 0
+    decision = 0
+
+    def drop_pending(reason: str) -> None:
+        nonlocal pending
+        if pending:
+            skips.add(reason, pending_line, len(pending))
+        pending = []
+
+    for lineno, raw in enumerate(lines, start=1):
+        if "Formula for" not in raw and "Selected worker" not in raw:
+            continue
+        line = _ANSI.sub("", raw)
+        tmatch = _TIME.match(line)
+        stamp = tmatch.group(1) if tmatch else None
+        rmatch = _REQUEST.search(line)
+        rid = rmatch.group("rid") if rmatch else None
+        if "Formula for" in line:
+            m = _FORMULA.search(line)
+            if m is None:
+                skips.add("malformed Formula line", lineno)
+                continue
+            try:
+                w, p, d = _num(m["w"]), _num(m["p"]), _num(m["d"])
+                cost, cached = _num(m["logit"]), _num(m["cached"] or m["credit"])
+            except ValueError:
+                skips.add("unparseable number in Formula line", lineno)
+                continue
+            values = np.array([w, p, d, cost])
+            if not np.all(np.isfinite(values)):
+                skips.add("NaN or infinite cost term", lineno)
+                continue
+            if np.any(values < 0) or (np.isfinite(cached) and cached < 0):
+                skips.add("negative cost term", lineno)
+                continue
+            if any(c["worker"] == m["worker"] for c in pending):
+                drop_pending("candidate lines without a Selected line")
+            if not pending:
+                pending_line = lineno
+            pending.append(
+                {
+                    "time": stamp,
+                    "request_id": rid,
+                    "worker": m["worker"],
+                    "cost": cost,
+                    "prefill_weight": w,
+                    "prefill_blocks": p,
+                    "prefill_cost": w * p,
+                    "decode_blocks": d,
+                    "cached_blocks": cached,
+                }
+            )
+            continue
+        s = _SELECTED.search(line)
+        if s is None:
+            skips.add("malformed Selected line", lineno)
+            drop_pending("candidate lines without a Selected line")
+            continue
+        if not pending:
+            skips.add("Selected line without candidate lines", lineno)
+            continue
+        chosen = [c["worker"] == s["worker"] for c in pending]
+        if sum(chosen) != 1:
+            drop_pending("selected worker is not among the candidates")
+            continue
+        request = rid or next((c["request_id"] for c in pending if c["request_id"]), None)
+        for cand, flag in zip(pending, chosen):
+            rows.append({**cand, "decision": decision, "chosen": flag, "request_id": request})
+        decision += 1
+        pending = []
+    drop_pending("candidate lines without a Selected line")
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["source"] = source
+        stamps = pd.to_datetime(frame["time"], utc=True, errors="coerce", format="ISO8601")
+        garbled = int((stamps.isna() & frame["time"].notna()).sum())
+        if garbled:
+            skips.notes.append(f"{garbled} unparseable timestamps kept as NaT")
+        frame["time"] = stamps
+    return conform(frame, "decisions")
+
+
+def read_router_log(path: str | Path) -> pd.DataFrame:
+    """Read a Dynamo KV-router log into the ``decisions`` schema.
+
+    Lines other than candidate (``Formula for``) and ``Selected worker`` lines are
+    ignored. Malformed, non-UTF-8, negative or NaN candidate lines, candidates left
+    without a ``Selected`` line (a truncated log) and selections without candidates
+    are skipped and counted in the attached :class:`ReadReport`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``decisions`` schema, with ``attrs["read_report"]``.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise TelemetryError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    skips = Skips()
+    lines: list[str] = []
+    for lineno, raw in enumerate(data.replace(b"\r\n", b"\n").split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError:
+            if b"Formula for" in raw or b"Selected worker" in raw:
+                skips.add("not UTF-8", lineno)
+            lines.append("")
+    frame = parse_router_lines(lines, str(p), skips)
+    return attach(frame, skips.report(str(p), "dynamo-router-log", len(frame)))
