@@ -26,7 +26,7 @@ from gametheory.sim.engine import simulate
 from gametheory.sim.experiments import StudyConfig, simulation_study
 from gametheory.sim.referee import cost_term_spread
 from gametheory.sim.routing import make_policy
-from gametheory.sim.sweep import Cell, SweepGrid
+from gametheory.sim.sweep import Cell
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--full", action="store_true")
@@ -38,20 +38,7 @@ pd.set_option("display.width", 160)
 if args.full:
     config = StudyConfig()
 elif args.quick:
-    config = StudyConfig(
-        grid=SweepGrid(
-            topologies=((1, 2),),
-            concurrency=(1, 4, 16, 64, 128, 256),
-            omegas=(0.0, 1.0),
-            taus=(0.0,),
-            n_bootstrap=50,
-        ),
-        curve_concurrency=(1, 16, 128, 256),
-        policies=("kv", "adaptive", "round_robin"),
-        adaptive_seeds=(0, 1, 2),
-        optimum_windows=3,
-        detector_runs=60,
-    )
+    config = StudyConfig.quick()
 else:
     config = StudyConfig.reduced()
 

@@ -154,7 +154,9 @@ def test_figures_written(study: RegimeStudyResult, tmp_path: object) -> None:
     from pathlib import Path
 
     out = Path(str(tmp_path))
-    heat = poa_heatmaps(study.table, "1P/2D", out / "h.png")
+    fig = poa_heatmaps(study.table, "1P/2D", out / "h.png")
+    assert len(fig.axes) >= 2  # panels and the colour bar
+    heat = out / "h.png"
     curves = pd.DataFrame(
         {
             "topology": "1P/2D",
@@ -164,7 +166,11 @@ def test_figures_written(study: RegimeStudyResult, tmp_path: object) -> None:
             "ttft_ms_p99": [60.0, 90.0, 61.0, 95.0],
         }
     )
-    line = policy_curves_figure(curves, "1P/2D", out / "c.png")
+    panels = policy_curves_figure(curves, "1P/2D").axes  # no path: only the figure
+    assert [len(ax.lines) for ax in panels] == [2, 2]
+    assert not (out / "c.png").exists()
+    policy_curves_figure(curves, "1P/2D", out / "c.png")
+    line = out / "c.png"
     for p in (heat, line):
         data = p.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and 5_000 < len(data) < 150_000

@@ -392,6 +392,26 @@ class StudyConfig:
             detector_runs=150,
         )
 
+    @classmethod
+    def quick(cls) -> StudyConfig:
+        """A tiny study for smoke tests and a first look (1P/2D only, six concurrencies,
+        two router settings, three seeds; a few seconds)."""
+        grid = SweepGrid(
+            topologies=((1, 2),),
+            concurrency=(1, 4, 16, 64, 128, 256),
+            omegas=(0.0, 1.0),
+            taus=(0.0,),
+            n_bootstrap=50,
+        )
+        return cls(
+            grid=grid,
+            curve_concurrency=(1, 16, 128, 256),
+            policies=("kv", "adaptive", "round_robin"),
+            adaptive_seeds=(0, 1, 2),
+            optimum_windows=3,
+            detector_runs=60,
+        )
+
 
 def simulation_study(
     config: StudyConfig | None = None,
@@ -554,6 +574,8 @@ def _write(
         files.append(str(path))
     for topo in regimes.summary["topology"]:
         safe = str(topo).replace("/", "")
-        files.append(str(plots.poa_heatmaps(regimes.table, topo, out / f"heatmap_{safe}.png")))
-        files.append(str(plots.policy_curves_figure(curves, topo, out / f"curves_{safe}.png")))
+        heatmap, curve_plot = out / f"heatmap_{safe}.png", out / f"curves_{safe}.png"
+        plots.poa_heatmaps(regimes.table, topo, heatmap)
+        plots.policy_curves_figure(curves, topo, curve_plot)
+        files += [str(heatmap), str(curve_plot)]
     return tuple(files)

@@ -26,8 +26,12 @@ from gametheory.errors import GameError
 __all__ = ["poa_heatmaps", "policy_curves_figure"]
 
 
-def poa_heatmaps(table: pd.DataFrame, topology: str, path: str | Path, *, dpi: int = 80) -> Path:
-    """PoA-hat heatmaps over (omega, tau), one panel per concurrency, saved to ``path``.
+def poa_heatmaps(
+    table: pd.DataFrame, topology: str, path: str | Path | None = None, *, dpi: int = 80
+) -> Figure:
+    """PoA-hat heatmaps over (omega, tau), one panel per concurrency.
+
+    The figure is returned (Jupyter displays it) and, when ``path`` is given, saved there.
 
     Parameters
     ----------
@@ -36,9 +40,9 @@ def poa_heatmaps(table: pd.DataFrame, topology: str, path: str | Path, *, dpi: i
     topology
         Which topology, e.g. ``"1P/5D"``.
     path
-        PNG file to write.
+        PNG file to write, or None to only return the figure.
     dpi
-        Resolution.
+        Resolution of the saved file.
     """
     part = table[(table["topology"] == topology) & (table["policy_name"] == "kv")]
     if part.empty:
@@ -73,15 +77,17 @@ def poa_heatmaps(table: pd.DataFrame, topology: str, path: str | Path, *, dpi: i
     if image is not None:
         fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="PoA-hat")
     fig.suptitle(f"PoA-hat over (omega, tau), {topology}", fontsize=10)
-    out = Path(path)
-    fig.savefig(out, dpi=dpi)
-    return out
+    if path is not None:
+        fig.savefig(Path(path), dpi=dpi)
+    return fig
 
 
 def policy_curves_figure(
-    curves: pd.DataFrame, topology: str, path: str | Path, *, dpi: int = 80
-) -> Path:
-    """PoA-hat and TTFT P99 versus concurrency per policy, saved to ``path``.
+    curves: pd.DataFrame, topology: str, path: str | Path | None = None, *, dpi: int = 80
+) -> Figure:
+    """PoA-hat and TTFT P99 versus concurrency per policy.
+
+    The figure is returned (Jupyter displays it) and, when ``path`` is given, saved there.
 
     Parameters
     ----------
@@ -90,9 +96,9 @@ def policy_curves_figure(
     topology
         Which topology.
     path
-        PNG file to write.
+        PNG file to write, or None to only return the figure.
     dpi
-        Resolution.
+        Resolution of the saved file.
     """
     part = curves[curves["topology"] == topology]
     if part.empty:
@@ -113,6 +119,6 @@ def policy_curves_figure(
     left.legend(fontsize=7)
     fig.suptitle(f"Routing policies versus load, {topology}", fontsize=10)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=dpi)
-    return out
+    if path is not None:
+        fig.savefig(Path(path), dpi=dpi)
+    return fig
