@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from gametheory.errors import GameError, SolverError
 from gametheory.games.affinity import AffinityRoutingGame
 from gametheory.results import OptimumResult
-from gametheory.solvers.highs import mip_lower_bound
+from gametheory.solvers.highs import mip_lower_bound, mip_options
 
 __all__ = ["affinity_optimum", "enumerate_optimum", "milp_optimum"]
 
@@ -244,9 +244,7 @@ def _solve(
         with warnings.catch_warnings():
             # A time limit is reported through exact=False and the dual bound instead.
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-            cast(Any, problem).solve(
-                solver=cp.HIGHS, time_limit=float(time_limit), mip_rel_gap=mip_rel_gap
-            )
+            cast(Any, problem).solve(solver=cp.HIGHS, **mip_options(mip_rel_gap, time_limit))
     except cp.error.SolverError as exc:
         raise SolverError(f"HiGHS failed on the affinity optimum MILP: {exc}") from exc
     status = str(problem.status)

@@ -45,6 +45,7 @@ from gametheory.results import (
     PlacementResult,
     PoAResult,
 )
+from gametheory.solvers.highs import mip_options
 from gametheory.solvers.poa import ratio
 
 __all__ = [
@@ -533,7 +534,7 @@ def _solve_milp(
             raise GameError(f"nodes must be indices in [0, {game.n_nodes}), got {nodes!r}")
         counted = np.zeros(game.n_nodes, dtype=np.bool_)
         counted[sel] = True
-    options = {"mip_rel_gap": float(mip_rel_gap)}
+    options = mip_options(mip_rel_gap)
     cols = []
     for o in range(game.n_objects):
         y, _ = _object_milp(

@@ -1,4 +1,5 @@
-"""HiGHS through cvxpy: a quiet start-up and the proven bound of an early-stopped MILP.
+"""HiGHS through cvxpy: a quiet start-up, MILP options and the proven bound of an
+early-stopped MILP.
 
 highspy (the HiGHS Python bindings that cvxpy calls for LPs and MILPs) prints a
 copyright banner to the process's standard output the first time a solver object is
@@ -6,6 +7,11 @@ built, whatever the logging options. That corrupts ``--json`` output of the comm
 tools and clutters notebooks. :func:`silence_banner` builds that first object with file
 descriptor 1 pointed at ``os.devnull``, so every later solve is quiet (HiGHS prints the
 banner once per process).
+
+HiGHS stops a MILP when the relative gap is below ``mip_rel_gap`` (default 1e-4) *or*
+the absolute gap is below ``mip_abs_gap`` (default 1e-6). The absolute rule reports a
+suboptimal incumbent as optimal whenever costs are small (e.g. 1e-7 against an optimum
+of 0), so :func:`mip_options` switches it off and leaves the relative gap in charge.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 import highspy
 
-__all__ = ["mip_lower_bound", "silence_banner"]
+__all__ = ["mip_lower_bound", "mip_options", "silence_banner"]
 
 
 @cache
@@ -34,6 +40,36 @@ def silence_banner() -> None:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def mip_options(
+    mip_rel_gap: float, time_limit: float | None = None, *, tolerance: float | None = None
+) -> dict[str, float]:
+    """HiGHS options for a MILP solved to a relative gap only (no absolute-gap stop).
+
+    Parameters
+    ----------
+    mip_rel_gap
+        Relative gap at which HiGHS may stop (0 for a proven optimum).
+    time_limit
+        Seconds, or None for no limit.
+    tolerance
+        Primal, dual and MIP feasibility tolerance (HiGHS's defaults, 1e-7 and 1e-6,
+        when None). Costs that differ by less than the dual tolerance relative to the
+        objective's scale look equal to HiGHS; small models can afford 1e-10.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``cvxpy.Problem.solve(solver=cvxpy.HIGHS, ...)``.
+    """
+    options = {"mip_rel_gap": float(mip_rel_gap), "mip_abs_gap": 0.0}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    if tolerance is not None:
+        for name in ("primal", "dual", "mip"):
+            options[f"{name}_feasibility_tolerance"] = float(tolerance)
+    return options
 
 
 def mip_lower_bound(problem: Any, value: float, fallback: float) -> float:

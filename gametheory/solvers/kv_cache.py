@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from gametheory.errors import GameError, SolverError
 from gametheory.games.kv_cache import HierarchicalKVCachingGame
 from gametheory.results import KVPlacementResult
-from gametheory.solvers.highs import mip_lower_bound
+from gametheory.solvers.highs import mip_lower_bound, mip_options
 
 __all__ = [
     "KnapsackChoice",
@@ -440,11 +440,8 @@ def kv_social_optimum(
     # scale the objective to O(1): HiGHS's tolerances are absolute
     scale = float(coef.max()) if coef.size and coef.max() > 0 else 1.0
     problem = cp.Problem(cp.Minimize((coef.ravel() / scale) @ s), cons)
-    options: dict[str, float] = {"mip_rel_gap": float(mip_rel_gap)}
-    if time_limit is not None:
-        options["time_limit"] = float(time_limit)
     try:
-        problem.solve(solver=cp.HIGHS, **options)
+        problem.solve(solver=cp.HIGHS, **mip_options(mip_rel_gap, time_limit))
     except cp.error.SolverError as exc:
         raise SolverError(f"HiGHS failed on the KV optimum MILP: {exc}") from exc
     status = str(problem.status)

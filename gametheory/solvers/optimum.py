@@ -23,7 +23,7 @@ from gametheory.games.base import FiniteGame
 from gametheory.games.congestion import AtomicCongestionGame
 from gametheory.results import OptimumResult
 from gametheory.solvers.enumeration import MAX_PROFILES, cost_tensor
-from gametheory.solvers.highs import mip_lower_bound
+from gametheory.solvers.highs import mip_lower_bound, mip_options
 
 __all__ = ["social_optimum"]
 
@@ -135,13 +135,18 @@ def _load_balancing_milp(game: AtomicCongestionGame, time_limit: float | None) -
     cap = (counts[:, None] * can_use).sum(axis=0)
     x = cp.Variable((len(types), m), integer=True)
     constraints = [x >= 0, cp.sum(x, axis=1) == counts, x[~can_use] == 0]
-    objective = 0
+    increments = {}
     for e, cost in enumerate(game.resource_costs):
-        k_max = int(cap[e])
-        if k_max == 0:
-            continue
-        ks = np.arange(0, k_max + 1, dtype=np.float64)
-        inc = _increments(np.asarray(cost(ks), dtype=np.float64), ks)
+        if cap[e] > 0:
+            ks = np.arange(0, int(cap[e]) + 1, dtype=np.float64)
+            increments[e] = _increments(np.asarray(cost(ks), dtype=np.float64), ks)
+    # Scale the objective to O(1) and tighten HiGHS's (absolute) tolerances: with the
+    # default dual feasibility tolerance 1e-7, a cost of 1e-7 looks equal to 0.
+    finite = [np.abs(inc[np.isfinite(inc)]) for inc in increments.values()]
+    scale = max((float(f.max()) for f in finite if f.size), default=1.0) or 1.0
+    objective = 0
+    for e, inc in increments.items():
+        k_max = inc.size
         feasible = np.isfinite(inc)
         convex = bool(np.all(np.diff(inc[feasible]) >= -1e-12)) if feasible.any() else True
         z = cp.Variable(k_max, boolean=not convex)
@@ -150,11 +155,10 @@ def _load_balancing_milp(game: AtomicCongestionGame, time_limit: float | None) -
             constraints.append(z[~feasible] == 0)
         if not convex and k_max > 1:
             constraints.append(z[:-1] >= z[1:])
-        objective = objective + np.where(feasible, inc, 0.0) @ z
+        objective = objective + np.where(feasible, inc / scale, 0.0) @ z
     problem = cp.Problem(cp.Minimize(objective), constraints)
-    opts = {"time_limit": float(time_limit)} if time_limit is not None else {}
     try:
-        problem.solve(solver=cp.HIGHS, **opts)
+        problem.solve(solver=cp.HIGHS, **mip_options(1e-9, time_limit, tolerance=1e-10))
     except cp.error.SolverError as exc:
         raise SolverError(f"the load-balancing MILP failed: {exc}") from exc
     status = str(problem.status)
@@ -170,7 +174,7 @@ def _load_balancing_milp(game: AtomicCongestionGame, time_limit: float | None) -
         profile[players] = [position[int(e)] for e in targets]
     value = game.social_cost(profile)
     exact = status == "optimal"
-    bound = value if exact else mip_lower_bound(problem, value, -math.inf)
+    bound = value if exact else scale * mip_lower_bound(problem, value / scale, -math.inf)
     return OptimumResult(
         social_cost=value,
         profile=profile,
