@@ -68,6 +68,13 @@ class SweepGrid:
         The deployment (see :meth:`gametheory.sim.cluster.Cluster.build`).
     input_tokens, output_tokens, templates
         The paper workload.
+    shared_tokens, template_skew
+        Template prefix length (None: ``min(input_tokens, 96)``, the paper's) and Zipf
+        exponent of template popularity (0: uniform); see
+        :func:`~gametheory.sim.workloads.paper_workload`.
+    memory_fraction
+        Fraction of HBM the engines may use (the prefix cache gets what is left after
+        the weights); lower it to put the prefix caches under pressure.
     adaptive_low, adaptive_high
         Thresholds of the adaptive controller as multiples of the unloaded TTFT.
     n_bootstrap
@@ -92,6 +99,9 @@ class SweepGrid:
     input_tokens: int = 128
     output_tokens: int = 128
     templates: int = 5
+    shared_tokens: int | None = None
+    template_skew: float = 0.0
+    memory_fraction: float = 0.9
     adaptive_low: float = 8.0
     adaptive_high: float = 16.0
     n_bootstrap: int = 200
@@ -142,6 +152,7 @@ class Cell:
             self.n_prefill,
             self.n_decode,
             decode_batch_limit=self.grid.decode_batch_limit,
+            memory_fraction=self.grid.memory_fraction,
         )
 
     def workload(self) -> Workload:
@@ -153,7 +164,8 @@ class Cell:
             templates=g.templates,
             input_tokens=g.input_tokens,
             output_tokens=g.output_tokens,
-            shared_tokens=min(g.input_tokens, 96),
+            shared_tokens=min(g.input_tokens, 96) if g.shared_tokens is None else g.shared_tokens,
+            template_skew=g.template_skew,
             seed=self.seed,
         )
 

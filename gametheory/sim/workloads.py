@@ -19,6 +19,7 @@ prefix caching and of the Mooncake traces, Qin et al., FAST 2025). Workloads:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -110,6 +111,7 @@ def paper_workload(
     output_tokens: int = 128,
     shared_tokens: int = 96,
     block_size: int = 16,
+    template_skew: float = 0.0,
     seed: int = 0,
 ) -> Workload:
     """The paper's workload: prompt templates with a shared prefix, fixed lengths.
@@ -126,6 +128,9 @@ def paper_workload(
         Length of a template's prefix (the rest of the prompt is private).
     block_size
         KV block size in tokens (16 in vLLM and Dynamo by default).
+    template_skew
+        Zipf exponent s of template popularity: template k (from 0) is drawn with
+        probability proportional to ``(k + 1) ** -s``; 0 (the paper) is uniform.
     seed
         Seed of the template draws.
     """
@@ -133,8 +138,14 @@ def paper_workload(
         raise GameError(f"n_requests and templates must be >= 1, got {n_requests}, {templates}")
     if not 0 <= shared_tokens <= input_tokens:
         raise GameError(f"shared_tokens must be in 0..{input_tokens}, got {shared_tokens}")
+    if not (math.isfinite(template_skew) and template_skew >= 0):
+        raise GameError(f"template_skew must be finite and >= 0, got {template_skew!r}")
     rng = np.random.default_rng(seed)
-    pick = rng.integers(templates, size=n_requests)
+    if template_skew == 0:
+        pick = rng.integers(templates, size=n_requests)
+    else:
+        weight = np.arange(1, templates + 1, dtype=np.float64) ** -template_skew
+        pick = rng.choice(templates, size=n_requests, p=weight / weight.sum())
     n_blocks = -(-input_tokens // block_size)
     n_shared = shared_tokens // block_size
     prefix = np.arange(templates * n_shared, dtype=np.int64).reshape(templates, n_shared)
@@ -150,7 +161,8 @@ def paper_workload(
         blocks=tuple(tuple(int(b) for b in row) for row in chains.tolist()),
         block_size=block_size,
         arrival_s=None,
-        name=f"{templates} templates, {input_tokens} in / {output_tokens} out",
+        name=f"{templates} templates, {input_tokens} in / {output_tokens} out"
+        + (f", Zipf {template_skew:g}" if template_skew else ""),
     )
 
 
