@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
 
 from gametheory.control.detector import Detector, Regime
 from gametheory.errors import GameError
@@ -37,7 +37,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
         raise GameError(f"need 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}")
     if not 0 < confidence < 1:
         raise GameError(f"confidence must be in (0, 1), got {confidence!r}")
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy.special import stdtrit
 
 from gametheory.errors import GameError
 from gametheory.results import (
@@ -69,7 +69,7 @@ def _t_interval(x: FloatArray, confidence: float) -> tuple[float, float]:
     """Student-t interval of the mean of ``x`` (NaN for fewer than two values)."""
     if x.size < 2:
         return (math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1)) * float(
+    half = float(stdtrit(x.size - 1, 0.5 + confidence / 2)) * float(
         np.std(x, ddof=1) / math.sqrt(x.size)
     )
     mean = float(np.mean(x))

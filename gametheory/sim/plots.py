@@ -15,20 +15,27 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import GameError
+
+if TYPE_CHECKING:
+    from matplotlib import figure as mpl_figure
+    from matplotlib.backends import backend_agg
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
+    backend_agg = lazy_module("matplotlib.backends.backend_agg")
 
 __all__ = ["poa_heatmaps", "policy_curves_figure"]
 
 
 def poa_heatmaps(
     table: pd.DataFrame, topology: str, path: str | Path | None = None, *, dpi: int = 80
-) -> Figure:
+) -> mpl_figure.Figure:
     """PoA-hat heatmaps over (omega, tau), one panel per concurrency.
 
     The figure is returned (Jupyter displays it) and, when ``path`` is given, saved there.
@@ -54,8 +61,8 @@ def poa_heatmaps(
     cols = min(4, len(cs))
     rows = math.ceil(len(cs) / cols)
     vmin, vmax = float(mean.min()), float(mean.max())
-    fig = Figure(figsize=(2.6 * cols, 2.3 * rows))
-    FigureCanvasAgg(fig)
+    fig = mpl_figure.Figure(figsize=(2.6 * cols, 2.3 * rows))
+    backend_agg.FigureCanvasAgg(fig)
     axes = fig.subplots(rows, cols, squeeze=False)
     image = None
     for k, ax in enumerate(axes.ravel()):
@@ -84,7 +91,7 @@ def poa_heatmaps(
 
 def policy_curves_figure(
     curves: pd.DataFrame, topology: str, path: str | Path | None = None, *, dpi: int = 80
-) -> Figure:
+) -> mpl_figure.Figure:
     """PoA-hat and TTFT P99 versus concurrency per policy.
 
     The figure is returned (Jupyter displays it) and, when ``path`` is given, saved there.
@@ -103,8 +110,8 @@ def policy_curves_figure(
     part = curves[curves["topology"] == topology]
     if part.empty:
         raise GameError(f"no rows for topology {topology!r} in the curves table")
-    fig = Figure(figsize=(9, 3.4))
-    FigureCanvasAgg(fig)
+    fig = mpl_figure.Figure(figsize=(9, 3.4))
+    backend_agg.FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2)
     for name, sub in part.groupby("policy_name", sort=False):
         sub = sub.sort_values("concurrency")

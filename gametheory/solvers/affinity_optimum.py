@@ -40,18 +40,21 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-import cvxpy as cp
 import numpy as np
-from cvxpy.atoms.affine.binary_operators import multiply as cp_multiply
-from cvxpy.atoms.affine.sum import sum as cp_sum
 from numpy.typing import NDArray
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.affinity import AffinityRoutingGame
 from gametheory.results import OptimumResult
 from gametheory.solvers.highs import mip_lower_bound, mip_options
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = lazy_module("cvxpy")
 
 __all__ = ["affinity_optimum", "enumerate_optimum", "milp_optimum"]
 
@@ -196,17 +199,17 @@ def _load_cost(
         bound = _exchange_bounds(np.where(allowed, delta, np.inf), cap, slack)
         within = np.arange(1, n + 1)[None, :] <= bound[:, None]
         u = cp.Variable((m, n), nonneg=True)
-        cons += [u <= within.astype(np.float64), cp_sum(u, axis=1) == load]
-        return cp_sum(cp_multiply(safe, u)), cons, "increments", bound
+        cons += [u <= within.astype(np.float64), cp.sum(u, axis=1) == load]
+        return cp.sum(cp.multiply(safe, u)), cons, "increments", bound
     levels = np.concatenate([np.zeros((m, 1)), np.cumsum(safe, axis=1)], axis=1)
     lam = cp.Variable((m, n + 1), boolean=True)
     ok = np.concatenate([np.ones((m, 1), dtype=bool), allowed], axis=1)
     cons += [
         lam <= ok.astype(np.float64),
-        cp_sum(lam, axis=1) == 1,
+        cp.sum(lam, axis=1) == 1,
         lam @ np.arange(n + 1, dtype=np.float64) == load,
     ]
-    return cp_sum(cp_multiply(levels, lam)), cons, "one-hot loads", cap
+    return cp.sum(cp.multiply(levels, lam)), cons, "one-hot loads", cap
 
 
 def milp_optimum(
@@ -259,18 +262,18 @@ def _anonymous_milp(game: AffinityRoutingGame, time_limit: float, gap: float) ->
     size = np.bincount(game.group, minlength=n_groups).astype(np.float64)
     counts = cp.Variable((m, n_groups), integer=True)
     used = cp.Variable((m, n_groups), boolean=True)
-    load = cp_sum(counts, axis=1)
+    load = cp.sum(counts, axis=1)
     present = size > 0
     slack = game.block_time * float(game.prefix[present].max()) if present.any() else 0.0
     load_cost, cons, how, most = _load_cost(game, load, slack)
     big_m = np.minimum(size[None, :], most[:, None].astype(np.float64))
     cons += [
         counts >= 0,
-        cp_sum(counts, axis=0) == size,
-        counts <= cp_multiply(big_m, used),
+        cp.sum(counts, axis=0) == size,
+        counts <= cp.multiply(big_m, used),
     ]
     prefix = game.block_time * np.broadcast_to(game.prefix, (m, n_groups))
-    problem = cp.Problem(cp.Minimize(load_cost + cp_sum(cp_multiply(prefix, used))), cons)
+    problem = cp.Problem(cp.Minimize(load_cost + cp.sum(cp.multiply(prefix, used))), cons)
     _, bound, status, optimal = _solve(problem, time_limit, gap)
     if counts.value is None:
         raise SolverError(f"HiGHS returned no assignment (status {status!r})")
@@ -303,8 +306,8 @@ def _overlap_milp(game: AffinityRoutingGame, time_limit: float, gap: float) -> O
         )
     x = cp.Variable((n, m), boolean=True)
     slack = game.block_time * float((game.overlap + game.overlap.T).sum(axis=1).max())
-    load_cost, cons, how, _ = _load_cost(game, cp_sum(x, axis=0), slack)
-    cons.append(cp_sum(x, axis=1) == 1)
+    load_cost, cons, how, _ = _load_cost(game, cp.sum(x, axis=0), slack)
+    cons.append(cp.sum(x, axis=1) == 1)
     objective = load_cost
     if i_idx.size:
         z = cp.Variable(i_idx.size, nonneg=True)

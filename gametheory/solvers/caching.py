@@ -32,11 +32,11 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-import cvxpy
 import numpy as np
 import scipy.sparse as sps
 from numpy.typing import ArrayLike, NDArray
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.caching import SelfishCachingGame
 from gametheory.results import (
@@ -63,7 +63,7 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 #: cvxpy, typed loosely (its partial annotations do not cover sparse-matrix expressions).
-cp: Any = cvxpy
+cp: Any = lazy_module("cvxpy")
 
 DEFAULT_TOL = 1e-9
 

@@ -29,18 +29,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cvxpy as cp
 import numpy as np
-from cvxpy.atoms.quad_over_lin import quad_over_lin
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import least_squares, nnls
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.base import ContinuousGame
 from gametheory.results import ConcavityCheckResult, ContinuousEquilibriumResult
 from gametheory.solvers.blas import single_blas_thread
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = lazy_module("cvxpy")
 
 __all__ = [
     "diagonal_strict_concavity",
@@ -145,7 +149,7 @@ def project(game: ContinuousGame, y: ArrayLike) -> FloatArray:
         cons.append(x[fin_lo] >= lo[fin_lo])
     if fin_hi.any():
         cons.append(x[fin_hi] <= hi[fin_hi])
-    prob: Any = cp.Problem(cp.Minimize(quad_over_lin(x - point, 1.0)), cons)
+    prob: Any = cp.Problem(cp.Minimize(cp.quad_over_lin(x - point, 1.0)), cons)
     prob.solve(solver=cp.CLARABEL)
     if prob.status == cp.INFEASIBLE:
         raise GameError("the feasible set is empty: the shared constraints cannot be met")

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import cvxpy
 import numpy as np
 import scipy.sparse as sps
 from numpy.typing import NDArray
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.kv_cache import HierarchicalKVCachingGame
 from gametheory.results import KVPlacementResult
@@ -56,7 +56,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 TierArray = NDArray[np.int8]
 #: cvxpy, typed loosely (its partial annotations do not cover sparse-matrix expressions).
-cp: Any = cvxpy
+cp: Any = lazy_module("cvxpy")
 
 DEFAULT_EXACT_LIMIT = 2_000_000
 

@@ -12,18 +12,23 @@ Orlin 1993, ch. 14).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.base import FiniteGame
 from gametheory.games.congestion import AtomicCongestionGame
 from gametheory.results import OptimumResult
 from gametheory.solvers.enumeration import MAX_PROFILES, cost_tensor
 from gametheory.solvers.highs import mip_lower_bound, mip_options
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = lazy_module("cvxpy")
 
 __all__ = ["social_optimum"]
 

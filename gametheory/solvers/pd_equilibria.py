@@ -20,12 +20,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from gametheory._lazy import lazy_module
 from gametheory.errors import SolverError
 from gametheory.games.resource import PDResourceGame
 from gametheory.results import (
@@ -34,6 +34,11 @@ from gametheory.results import (
     ResourceOptimumResult,
 )
 from gametheory.solvers.continuous import variational_equilibrium
+
+if TYPE_CHECKING:
+    import cvxpy as cp
+else:
+    cp = lazy_module("cvxpy")
 
 __all__ = [
     "allocation_result",

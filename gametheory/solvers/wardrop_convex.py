@@ -18,10 +18,10 @@ from __future__ import annotations
 import warnings
 from typing import Any, Literal
 
-import cvxpy
 import numpy as np
 from numpy.typing import NDArray
 
+from gametheory._lazy import lazy_module
 from gametheory.costs import BPR, MM1, CostFunction, Polynomial, SumCost
 from gametheory.errors import GameError, SolverError
 from gametheory.games.routing import RoutingGame
@@ -30,7 +30,7 @@ __all__ = ["beckmann_program"]
 
 FloatArray = NDArray[np.float64]
 # cvxpy's atoms are not typed; treat the module as dynamic.
-cp: Any = cvxpy
+cp: Any = lazy_module("cvxpy")
 
 #: Clarabel tolerances, tighter than its defaults (1e-8); interior points approach a
 #: degenerate boundary solution (Pigou) only to about the square root of these. When
