@@ -71,7 +71,10 @@ def price_of_anarchy(
     seed
         Seed of the random starts.
     tol
-        Relative tolerance of the equilibrium test.
+        Tolerance of the equilibrium test: a deviation is profitable when it saves more
+        than ``tol * max(1, |cost|)``. Costs far below ``tol`` therefore count as ties;
+        against an optimum of exactly 0 they give an infinite PoA (``c / 0 = inf``), so
+        rescale such games before comparing.
 
     Returns
     -------
