@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
-from pathlib import Path
-
 import nashpy
 import numpy as np
 import pytest
@@ -116,11 +113,3 @@ def test_bad_bimatrix_and_profiles_rejected() -> None:
         NormalFormGame(np.zeros((2, 2, 2)), labels=[["a", "b"], ["c"]])
     with pytest.raises(GameError, match="two-player"):
         NormalFormGame(np.zeros((3, 2, 2, 2))).to_nashpy()
-
-
-def test_finite_games_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    path = Path(__file__).resolve().parents[1] / "examples" / "finite_games.py"
-    runpy.run_path(str(path), run_name="__main__")
-    out = capsys.readouterr().out
-    assert "best CE welfare 10.5" in out
-    assert "Lemke-Howson found one of them: True" in out
