@@ -15,8 +15,7 @@ Capture = pytest.CaptureFixture[str]
 
 
 def test_every_notebook_has_a_test() -> None:
-    tested = {"affinity_regimes", "bounds_tour", "finite_games", "kv_caching"}
-    tested |= {"pd_resource_game", "reproduce_the_paper", "telemetry_tour"}
+    tested = {*EXPECTED, "affinity_regimes", "reproduce_the_paper", "telemetry_tour"}
     assert {p.stem for p in EXAMPLES.glob("*.ipynb")} == tested
 
 
@@ -32,50 +31,51 @@ def test_affinity_regimes(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> N
     assert "exact=True" in out
 
 
-def test_bounds_tour(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
-    run_notebook("bounds_tour.ipynb", monkeypatch)
+EXPECTED = {
+    "bounds_tour": [
+        "polynomials of degree <= 4: 2.150502",
+        "degree 2: Aland 115/12 = 9.583333, exact LP with 20 players 9.583333 (= 115/12)",
+        "degree 3: Aland 1163/28 = 41.535714, exact LP with 20 players 41.535714 (= 1163/28)",
+        "claim 4/3 survived: False",
+        "claim 2.16 for quartics survived: True",
+        "at d = 2: 1.625752",
+    ],
+    "finite_games": ["best CE welfare 10.5", "Lemke-Howson found one of them: True"],
+    "kv_caching": [
+        "K6, d = 1, alpha = 2: worst NE 7, best NE 7, optimum 7",
+        "star n = 5, alpha = 1.9: worst NE 8.6, best NE 5.9, optimum 5.9 at [0]",
+        "line n = 14, alpha = 14: worst NE 105, best NE 63, optimum 52 at [3, 10]",
+        "cluster 3x8, alpha = 6: worst NE 77, optimum 39",
+        "paradox: True",
+        "clique + outlier n = 16: PoA 7.4766 (closed form 7.4766, n/2 = 8)",
+        "full trace: 12,031 requests, ",
+        "n_workers=24, n_nodes=3, n_blocks=182790",
+        "full game equilibrium: 0.2721 s/s",
+        "converged True",
+        "equilibrium / optimum = 1.0142 (oracle exact-dp, optimum optimal)",
+    ],
+    "pd_resource_game": [
+        "KKT solver agrees: True",
+        "Rosen uniqueness condition holds: True",
+        "all 5 splits (k, 6 - k)",
+        "PoA(worst GNE) inf",
+        "claim game at 8 req/s: 1 equilibrium",
+    ],
+}
+"""Lines each notebook must print (its known answers)."""
+NEEDS_SHARED_DATA = {"kv_caching"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_prints_its_known_answers(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: Capture, request: pytest.FixtureRequest
+) -> None:
+    if name in NEEDS_SHARED_DATA:
+        request.getfixturevalue("shared_data")  # skips when ../shared/data is absent
+    run_notebook(f"{name}.ipynb", monkeypatch)
     out = capsys.readouterr().out
-    assert "polynomials of degree <= 4: 2.150502" in out
-    assert "degree 2: Aland 115/12 = 9.583333, exact LP with 20 players 9.583333 (= 115/12)" in out
-    assert (
-        "degree 3: Aland 1163/28 = 41.535714, exact LP with 20 players 41.535714 (= 1163/28)" in out
-    )
-    assert "claim 4/3 survived: False" in out
-    assert "claim 2.16 for quartics survived: True" in out
-    assert "at d = 2: 1.625752" in out
-
-
-def test_finite_games(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
-    run_notebook("finite_games.ipynb", monkeypatch)
-    out = capsys.readouterr().out
-    assert "best CE welfare 10.5" in out
-    assert "Lemke-Howson found one of them: True" in out
-
-
-def test_kv_caching(shared_data: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
-    assert (shared_data / "traces" / "conversation_trace.jsonl").is_file()
-    run_notebook("kv_caching.ipynb", monkeypatch)
-    out = capsys.readouterr().out
-    assert "K6, d = 1, alpha = 2: worst NE 7, best NE 7, optimum 7" in out
-    assert "star n = 5, alpha = 1.9: worst NE 8.6, best NE 5.9, optimum 5.9 at [0]" in out
-    assert "line n = 14, alpha = 14: worst NE 105, best NE 63, optimum 52 at [3, 10]" in out
-    assert "cluster 3x8, alpha = 6: worst NE 77, optimum 39" in out
-    assert "paradox: True" in out
-    assert "clique + outlier n = 16: PoA 7.4766 (closed form 7.4766, n/2 = 8)" in out
-    assert "full trace: 12,031 requests, " in out
-    assert "n_workers=24, n_nodes=3, n_blocks=182790" in out
-    assert "full game equilibrium: 0.2721 s/s" in out and "converged True" in out
-    assert "equilibrium / optimum = 1.0142 (oracle exact-dp, optimum optimal)" in out
-
-
-def test_pd_resource_game(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
-    run_notebook("pd_resource_game.ipynb", monkeypatch)
-    out = capsys.readouterr().out
-    assert "KKT solver agrees: True" in out
-    assert "Rosen uniqueness condition holds: True" in out
-    assert "all 5 splits (k, 6 - k)" in out
-    assert "PoA(worst GNE) inf" in out
-    assert "claim game at 8 req/s: 1 equilibrium" in out
+    missing = [line for line in EXPECTED[name] if line not in out]
+    assert not missing, f"{name} did not print: {missing}"
 
 
 def test_telemetry_tour(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
