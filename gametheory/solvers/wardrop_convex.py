@@ -97,18 +97,22 @@ def beckmann_program(
         cp.Minimize(cp.sum(cp.hstack(terms))),
         [net.incidence() @ flow == net.supply().T],
     )
-    # Tight tolerances first; Clarabel's defaults when those end "optimal_inaccurate".
-    # cvxpy's "Solution may be inaccurate" warning is replaced by the retry or the error.
+    # Tight tolerances first; Clarabel's defaults when those end "optimal_inaccurate" or
+    # fail numerically. cvxpy's "Solution may be inaccurate" warning is replaced by the
+    # retry or the error.
+    status = "not solved"
     for options in (_CLARABEL_TOLERANCES, _CLARABEL_DEFAULTS):
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
                 problem.solve(solver=cp.CLARABEL, **options)
         except cp.error.SolverError as exc:
-            raise SolverError(f"cvxpy failed on the {objective} program: {exc}") from exc
-        if problem.status == cp.OPTIMAL:
+            status = f"failed ({exc})"
+            continue
+        status = str(problem.status)
+        if status == cp.OPTIMAL:
             break
-    if problem.status != cp.OPTIMAL:
-        raise SolverError(f"cvxpy status {problem.status!r} on the {objective} program")
+    if status != cp.OPTIMAL:
+        raise SolverError(f"cvxpy/Clarabel on the {objective} program: {status}")
     flows = np.asarray(flow.value, dtype=np.float64).sum(axis=1)
     return np.asarray(np.maximum(flows, 0.0), dtype=np.float64)
