@@ -1,4 +1,5 @@
-"""HiGHS helpers: no banner in the user's output, proven bounds of early-stopped MILPs."""
+"""HiGHS helpers: no banner in the user's output, MILP options and objective scaling,
+proven bounds of early-stopped MILPs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from types import SimpleNamespace
 import cvxpy as cp
 import pytest
 
-from gametheory.solvers.highs import mip_lower_bound, silence_banner
+import gametheory as gt
+from gametheory.solvers.highs import mip_lower_bound, mip_options, objective_scale, silence_banner
+from gametheory.solvers.optimum import social_optimum
 
 
 def _stopped(primal: object, dual: object) -> SimpleNamespace:
@@ -61,3 +64,30 @@ def test_real_solve_reports_its_own_optimum_as_bound() -> None:
     problem.solve(solver=cp.HIGHS)
     assert problem.value == pytest.approx(3.0)
     assert mip_lower_bound(problem, 3.0, -math.inf) == pytest.approx(3.0)
+
+
+def test_mip_options() -> None:
+    assert mip_options(1e-6) == {"mip_rel_gap": 1e-6, "mip_abs_gap": 0.0}
+    tight = mip_options(0.0, 5, tolerance=1e-10)
+    assert tight["time_limit"] == 5.0 and tight["mip_abs_gap"] == 0.0
+    for name in ("primal", "dual", "mip"):
+        assert tight[f"{name}_feasibility_tolerance"] == 1e-10
+
+
+def test_objective_scale() -> None:
+    assert objective_scale([1e-7, -3.0], [math.inf, 2.0]) == 3.0
+    assert objective_scale([0.0], [math.inf, -math.inf]) == 1.0
+    assert objective_scale() == 1.0
+
+
+def test_tiny_costs_are_not_tied_by_the_milp() -> None:
+    # HiGHS's default absolute gap (1e-6) and dual tolerance (1e-7) once returned both
+    # players on the 1e-7 resource (cost 2e-7) as "optimal"; the optimum is 1e-7.
+    costs = [gt.Polynomial([0.0, 1.0]), gt.Polynomial([1e-7]), gt.Polynomial([0.0])]
+    game = gt.AtomicCongestionGame.singleton(costs, 2, allowed=[[0, 1], [0, 1, 2]])
+    milp = social_optimum(game, method="milp")
+    assert milp.exact
+    assert milp.social_cost == pytest.approx(1e-7, rel=1e-9)
+    assert social_optimum(game, method="exhaustive").social_cost == pytest.approx(1e-7, rel=1e-9)
+    single = gt.AtomicCongestionGame.singleton(costs, 1)
+    assert social_optimum(single, method="milp").social_cost == 0.0

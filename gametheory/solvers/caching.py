@@ -45,7 +45,7 @@ from gametheory.results import (
     PlacementResult,
     PoAResult,
 )
-from gametheory.solvers.highs import mip_options
+from gametheory.solvers.highs import mip_options, objective_scale
 from gametheory.solvers.poa import ratio
 
 __all__ = [
@@ -471,7 +471,7 @@ def _object_milp(
     y = cp.Variable(n, boolean=True)
     cons: list[Any] = []
     objective: Any = cp.multiply(np.where(counted, alpha, 0.0), y).sum()
-    finite = [alpha]
+    coefficients = [alpha]
     nodes = np.flatnonzero((w > 0) & counted)
     if nodes.size:
         a_ge, b_ge, a_le, b_le, cost, zero = _radius_rows(d, w, origin, nodes)
@@ -481,7 +481,7 @@ def _object_milp(
         if zero.size:
             cons.append(u[zero] == 0)
         objective = objective + cost @ u
-        finite.append(cost)
+        coefficients.append(cost)
     if kind != "optimum":
         wd = _weighted(w[:, None], d)  # (i, k): w_i d_ik
         alone_ok = _le(alpha, _weighted(w, origin), tol)
@@ -502,8 +502,7 @@ def _object_milp(
         if need.any():
             cons.append(sps.csr_array(covers[need].astype(np.float64)) @ y >= 1)
     sense = cp.Maximize if kind == "worst" else cp.Minimize
-    # scale the objective to O(1): HiGHS's tolerances are absolute
-    scale = max((float(np.abs(f).max()) for f in finite if f.size), default=1.0) or 1.0
+    scale = objective_scale(*coefficients)
     problem = cp.Problem(sense(objective / scale), cons)
     try:
         problem.solve(solver=cp.HIGHS, **solver_options)

@@ -23,8 +23,10 @@ from functools import cache
 from typing import Any
 
 import highspy
+import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["mip_lower_bound", "mip_options", "silence_banner"]
+__all__ = ["mip_lower_bound", "mip_options", "objective_scale", "silence_banner"]
 
 
 @cache
@@ -70,6 +72,33 @@ def mip_options(
         for name in ("primal", "dual", "mip"):
             options[f"{name}_feasibility_tolerance"] = float(tolerance)
     return options
+
+
+def objective_scale(*coefficients: ArrayLike) -> float:
+    """Largest finite ``|coefficient|`` of an objective, to divide it to O(1).
+
+    HiGHS's tolerances are absolute (dual feasibility 1e-7 by default), so an objective
+    whose coefficients are all tiny, e.g. 1e-7, looks flat to it; dividing by this scale
+    first keeps real differences visible. Multiply HiGHS's objective values and bounds
+    back by it.
+
+    Parameters
+    ----------
+    coefficients
+        Arrays of objective coefficients (infinite entries are ignored).
+
+    Returns
+    -------
+    float
+        The scale, or 1.0 when no coefficient is finite and nonzero.
+    """
+    top = 0.0
+    for c in coefficients:
+        a = np.abs(np.asarray(c, dtype=np.float64))
+        a = a[np.isfinite(a)]
+        if a.size:
+            top = max(top, float(a.max()))
+    return top if top > 0 else 1.0
 
 
 def mip_lower_bound(problem: Any, value: float, fallback: float) -> float:

@@ -41,7 +41,7 @@ from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.kv_cache import HierarchicalKVCachingGame
 from gametheory.results import KVPlacementResult
-from gametheory.solvers.highs import mip_lower_bound, mip_options
+from gametheory.solvers.highs import mip_lower_bound, mip_options, objective_scale
 
 __all__ = [
     "KnapsackChoice",
@@ -437,8 +437,7 @@ def kv_social_optimum(
         (np.ones(n_x), ((uu * n_b + bb).ravel(), xi(uu, bb, tt).ravel())), shape=(n_u * n_b, n_x)
     )
     cons.append(per_block @ x <= 1)
-    # scale the objective to O(1): HiGHS's tolerances are absolute
-    scale = float(coef.max()) if coef.size and coef.max() > 0 else 1.0
+    scale = objective_scale(coef)
     problem = cp.Problem(cp.Minimize((coef.ravel() / scale) @ s), cons)
     try:
         problem.solve(solver=cp.HIGHS, **mip_options(mip_rel_gap, time_limit))

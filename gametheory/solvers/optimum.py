@@ -23,7 +23,7 @@ from gametheory.games.base import FiniteGame
 from gametheory.games.congestion import AtomicCongestionGame
 from gametheory.results import OptimumResult
 from gametheory.solvers.enumeration import MAX_PROFILES, cost_tensor
-from gametheory.solvers.highs import mip_lower_bound, mip_options
+from gametheory.solvers.highs import mip_lower_bound, mip_options, objective_scale
 
 if TYPE_CHECKING:
     import cvxpy as cp
@@ -147,8 +147,7 @@ def _load_balancing_milp(game: AtomicCongestionGame, time_limit: float | None) -
             increments[e] = _increments(np.asarray(cost(ks), dtype=np.float64), ks)
     # Scale the objective to O(1) and tighten HiGHS's (absolute) tolerances: with the
     # default dual feasibility tolerance 1e-7, a cost of 1e-7 looks equal to 0.
-    finite = [np.abs(inc[np.isfinite(inc)]) for inc in increments.values()]
-    scale = max((float(f.max()) for f in finite if f.size), default=1.0) or 1.0
+    scale = objective_scale(*increments.values())
     objective = 0
     for e, inc in increments.items():
         k_max = inc.size
