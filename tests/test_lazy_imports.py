@@ -1,5 +1,5 @@
-"""``import gametheory`` leaves the heavy optional machinery (cvxpy, matplotlib, kneed)
-unimported until a function needs it."""
+"""``import gametheory`` leaves the heavy optional machinery (cvxpy, matplotlib, kneed,
+nashpy) unimported until a function needs it."""
 
 from __future__ import annotations
 
