@@ -29,16 +29,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gametheory.costs import BPR
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.solvers.affinity_optimum import milp_optimum
-from gametheory.solvers.affinity_poa import outcome_poa
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.routers import (
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.solvers.affinity.optimum import milp_optimum
+from gametheory.solvers.affinity.poa import outcome_poa
+from gametheory.solvers.affinity.routers import (
     cache_aware_router,
     kv_router,
     least_loaded_router,
     round_robin_router,
 )
+from gametheory.solvers.common.best_response import best_response_dynamics
 
 
 class ProtocolOnly:

@@ -4,7 +4,7 @@ A potential game with costs ``f_i(x) = x_i (M x)_i - M_ii x_i^2 / 2 + q_i x_i`` 
 pseudo-gradient ``F(x) = M x + q`` (``M`` symmetric positive definite), so its variational
 equilibrium on ``{0 <= x <= u, sum x <= B}`` is the minimiser of ``x'Mx/2 + q'x`` there:
 a quadratic program the peer, cvxpy with Clarabel, solves directly. We time the
-extragradient and KKT solvers of :mod:`gametheory.solvers.continuous` against it and report
+extragradient and KKT solvers of :mod:`gametheory.solvers.pd.continuous` against it and report
 the largest deviations (Clarabel's default tolerances limit the first; our two independent
 solvers agree to near machine precision).
 
@@ -23,8 +23,8 @@ import numpy as np
 from cvxpy.atoms.quad_form import quad_form
 from numpy.typing import NDArray
 
-from gametheory.games.resource import SharedBudgetGame
-from gametheory.solvers.continuous import extragradient, kkt_equilibrium
+from gametheory.games.pd.resource import SharedBudgetGame
+from gametheory.solvers.pd.continuous import extragradient, kkt_equilibrium
 
 FloatArray = NDArray[np.float64]
 

@@ -34,8 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.lemke_howson import lemke_howson
-from gametheory.solvers.vertex_enumeration import vertex_enumeration
+from gametheory.solvers.finite.lemke_howson import lemke_howson
+from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
 
 FloatArray = NDArray[np.float64]
 Pair = tuple[FloatArray, FloatArray]
@@ -265,9 +265,9 @@ def bench_lemke_howson(n: int, games: int, labels: str, seed: int, max_pivots: i
 def bench_pure(players: int, strategies: int, repeats: int, seed: int) -> None:
     print(f"\n4. Pure equilibria of a random game with {players} players x {strategies} strategies")
     try:
-        from gametheory.solvers.enumeration import pure_equilibria
+        from gametheory.solvers.common.enumeration import pure_equilibria
     except ImportError:
-        print("  (gametheory.solvers.enumeration not available: skipped)")
+        print("  (gametheory.solvers.common.enumeration not available: skipped)")
         return
     gbt = _peer("pygambit")
     rng = np.random.default_rng(seed)

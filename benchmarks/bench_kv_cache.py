@@ -22,8 +22,8 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_array, vstack
 
-from gametheory.games.kv_cache import HierarchicalKVCachingGame
-from gametheory.solvers.kv_cache import (
+from gametheory.games.caching.kv import HierarchicalKVCachingGame
+from gametheory.solvers.caching.kv import (
     kv_best_response,
     kv_best_response_dynamics,
     kv_social_optimum,

@@ -33,10 +33,10 @@ import scipy.sparse as sps
 from scipy.sparse.csgraph import dijkstra
 
 from gametheory.costs import BPR, SumCost
-from gametheory.games.routing import RoutingGame
-from gametheory.games.tntp import read_generalized_cost_weights, read_tntp, read_tntp_flows
-from gametheory.solvers.shortest_paths import AllOrNothing
-from gametheory.solvers.wardrop import wardrop_equilibrium
+from gametheory.games.network.routing import RoutingGame
+from gametheory.games.network.tntp import read_generalized_cost_weights, read_tntp, read_tntp_flows
+from gametheory.solvers.network.shortest_paths import AllOrNothing
+from gametheory.solvers.network.wardrop import wardrop_equilibrium
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "networks"
 CHICAGO_BEST = 17_313_018.7387477

@@ -22,29 +22,30 @@ from gametheory.costs import (
 )
 from gametheory.errors import GameError, GameTheoryError, SolverError, TelemetryError
 from gametheory.games import library
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.games.caching import SelfishCachingGame
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.games.caching.kv import HierarchicalKVCachingGame
+from gametheory.games.caching.selfish import SelfishCachingGame
 from gametheory.games.congestion import AtomicCongestionGame
-from gametheory.games.kv_cache import HierarchicalKVCachingGame
+from gametheory.games.network.routing import RoutingGame
+from gametheory.games.network.tntp import read_tntp
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.games.resource import PDResourceGame, SharedBudgetGame
-from gametheory.games.routing import RoutingGame
-from gametheory.games.tntp import read_tntp
-from gametheory.results import EquilibriumResult, FlowResult, OptimumResult, PoAResult
+from gametheory.games.pd.resource import PDResourceGame, SharedBudgetGame
+from gametheory.results import EquilibriumResult, OptimumResult, PoAResult
 from gametheory.sim import simulate
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.caching import caching_price_of_anarchy
-from gametheory.solvers.continuous import variational_equilibrium
-from gametheory.solvers.correlated import correlated_equilibria
-from gametheory.solvers.enumeration import pure_equilibria
-from gametheory.solvers.fictitious_play import fictitious_play
-from gametheory.solvers.lemke_howson import lemke_howson
-from gametheory.solvers.mixed import mixed_price_of_anarchy
-from gametheory.solvers.nash_components import nash_subsets
-from gametheory.solvers.optimum import social_optimum
+from gametheory.solvers.caching.selfish import caching_price_of_anarchy
+from gametheory.solvers.common.best_response import best_response_dynamics
+from gametheory.solvers.common.enumeration import pure_equilibria
+from gametheory.solvers.common.optimum import social_optimum
+from gametheory.solvers.finite.correlated import correlated_equilibria
+from gametheory.solvers.finite.fictitious_play import fictitious_play
+from gametheory.solvers.finite.lemke_howson import lemke_howson
+from gametheory.solvers.finite.mixed import mixed_price_of_anarchy
+from gametheory.solvers.finite.nash_components import nash_subsets
+from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
+from gametheory.solvers.network.results import FlowResult
+from gametheory.solvers.network.wardrop import system_optimum, wardrop_equilibrium
+from gametheory.solvers.pd.continuous import variational_equilibrium
 from gametheory.solvers.poa import price_of_anarchy
-from gametheory.solvers.vertex_enumeration import vertex_enumeration
-from gametheory.solvers.wardrop import system_optimum, wardrop_equilibrium
 from gametheory.telemetry import classify_regimes, detect_knee, fit_costs, load, poa_hat
 
 __version__ = "0.1.0"

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from gametheory.costs import BPR, MM1, Affine, Polynomial
 from gametheory.errors import GameError
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.enumeration import pure_equilibria
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.solvers.common.best_response import best_response_dynamics
+from gametheory.solvers.common.enumeration import pure_equilibria
 
 
 def small_game(model: str = "anonymous") -> AffinityRoutingGame:

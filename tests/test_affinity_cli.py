@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gametheory.affinity_cli import read_hash_ids
 from gametheory.cli import main
+from gametheory.cli.affinity import read_hash_ids
 from gametheory.errors import TelemetryError
 
 

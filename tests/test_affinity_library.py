@@ -13,9 +13,9 @@ from gametheory.games.library import (
     harmonic_cost_sharing,
     nonincreasing_unbounded,
 )
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.enumeration import pure_equilibria
-from gametheory.solvers.optimum import social_optimum
+from gametheory.solvers.common.best_response import best_response_dynamics
+from gametheory.solvers.common.enumeration import pure_equilibria
+from gametheory.solvers.common.optimum import social_optimum
 
 
 def equilibrium_costs(game: object) -> list[float]:

@@ -9,16 +9,16 @@ from hypothesis import strategies as st
 
 from gametheory.costs import BPR, MM1, Affine, Polynomial, Shared, Tabulated
 from gametheory.errors import GameError, SolverError
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.solvers.affinity_optimum import affinity_optimum, enumerate_optimum, milp_optimum
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.enumeration import pure_equilibria
-from gametheory.solvers.routers import (
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.solvers.affinity.optimum import affinity_optimum, enumerate_optimum, milp_optimum
+from gametheory.solvers.affinity.routers import (
     cache_aware_router,
     kv_router,
     least_loaded_router,
     round_robin_router,
 )
+from gametheory.solvers.common.best_response import best_response_dynamics
+from gametheory.solvers.common.enumeration import pure_equilibria
 
 
 @st.composite

@@ -11,16 +11,16 @@ import pytest
 
 from gametheory.costs import BPR, Affine
 from gametheory.errors import GameError
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.solvers.affinity_optimum import enumerate_optimum
-from gametheory.solvers.affinity_poa import (
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.solvers.affinity.optimum import enumerate_optimum
+from gametheory.solvers.affinity.poa import (
     outcome_poa,
     plot_poa_curve,
     poa_curve,
     standard_outcomes,
 )
-from gametheory.solvers.enumeration import pure_equilibria
-from gametheory.solvers.routers import round_robin_router
+from gametheory.solvers.affinity.routers import round_robin_router
+from gametheory.solvers.common.enumeration import pure_equilibria
 
 
 def regime_game(n: int = 60) -> AffinityRoutingGame:

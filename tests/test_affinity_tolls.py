@@ -7,11 +7,11 @@ import pytest
 
 from gametheory.costs import BPR, Affine, Constant
 from gametheory.errors import GameError
-from gametheory.games.affinity import AffinityRoutingGame
+from gametheory.games.affinity.game import AffinityRoutingGame
 from gametheory.games.library import mm1_parallel_links, pigou
-from gametheory.solvers.affinity_optimum import affinity_optimum
-from gametheory.solvers.routers import kv_router
-from gametheory.solvers.tolls import (
+from gametheory.solvers.affinity.optimum import affinity_optimum
+from gametheory.solvers.affinity.routers import kv_router
+from gametheory.solvers.affinity.tolls import (
     marginal_cost_router,
     marginal_cost_tolls,
     nonatomic_version,

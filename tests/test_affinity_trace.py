@@ -10,9 +10,9 @@ import pytest
 
 from gametheory.costs import BPR, Affine
 from gametheory.errors import GameError
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.solvers.affinity_poa import outcome_poa
-from gametheory.solvers.best_response import best_response_dynamics
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.solvers.affinity.poa import outcome_poa
+from gametheory.solvers.common.best_response import best_response_dynamics
 
 
 def test_groups_prefixes_and_overlaps_by_hand() -> None:

@@ -7,10 +7,10 @@ import pytest
 from gametheory.bounds import check_bound
 from gametheory.errors import GameError
 from gametheory.games.congestion import AtomicCongestionGame
-from gametheory.games.routing import RoutingGame
-from gametheory.solvers.enumeration import pure_equilibria
-from gametheory.solvers.optimum import social_optimum
-from gametheory.solvers.wardrop import routing_price_of_anarchy
+from gametheory.games.network.routing import RoutingGame
+from gametheory.solvers.common.enumeration import pure_equilibria
+from gametheory.solvers.common.optimum import social_optimum
+from gametheory.solvers.network.wardrop import routing_price_of_anarchy
 
 
 def test_four_thirds_for_quadratics_is_refuted() -> None:

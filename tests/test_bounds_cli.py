@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gametheory.bounds.cli import register
+from gametheory.cli.bound import register
 from gametheory.errors import GameTheoryError
 
 

@@ -15,8 +15,8 @@ from gametheory.bounds import (
     mm1_bound,
     polynomial_bound,
 )
+from gametheory.bounds.results import BoundCheckResult, BoundResult
 from gametheory.cli import main
-from gametheory.results import BoundCheckResult, BoundResult
 
 COMMANDS = [
     (

@@ -22,9 +22,9 @@ from gametheory.costs import BPR, MM1, Affine, Constant, CostFunction, Polynomia
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.congestion import AtomicCongestionGame
-from gametheory.games.routing import RoutingGame
+from gametheory.games.network.routing import RoutingGame
+from gametheory.solvers.network.wardrop import routing_price_of_anarchy
 from gametheory.solvers.poa import price_of_anarchy
-from gametheory.solvers.wardrop import routing_price_of_anarchy
 
 SOLVE = {"method": "fw", "rgap": 1e-10, "max_iter": 20000}
 # coefficients are 0 or of a size where the solvers' tolerances are meaningful

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory.bounds import beta_bound, bpr_bound, mm1_bound, pigou_bound, polynomial_bound
+from gametheory.bounds.results import BoundResult
 from gametheory.costs import BPR, MM1, Affine, Polynomial, Tabulated
 from gametheory.errors import GameError
-from gametheory.results import BoundResult
 
 ALPHA = {1: 1.333333, 2: 1.625752, 3: 1.895628, 4: 2.150502, 5: 2.394383, 6: 2.629721}
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from gametheory.bounds import caching as bounds
 from gametheory.errors import GameError
 from gametheory.games import library
-from gametheory.games.caching import SelfishCachingGame
-from gametheory.solvers.caching import (
+from gametheory.games.caching.selfish import SelfishCachingGame
+from gametheory.solvers.caching.selfish import (
     cache_paradox,
     caching_best_response_dynamics,
     caching_equilibria,
@@ -26,7 +26,7 @@ from gametheory.solvers.caching import (
     greedy_equilibrium,
     is_caching_equilibrium,
 )
-from gametheory.solvers.enumeration import pure_equilibria
+from gametheory.solvers.common.enumeration import pure_equilibria
 
 
 def _holders(placement: np.ndarray) -> list[int]:

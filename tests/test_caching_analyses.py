@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from gametheory.bounds import caching as bounds
 from gametheory.errors import GameError
 from gametheory.games import library
-from gametheory.games.caching import SelfishCachingGame
-from gametheory.solvers.caching import (
+from gametheory.games.caching.selfish import SelfishCachingGame
+from gametheory.solvers.caching.selfish import (
     cache_paradox,
     caching_equilibria,
     caching_extreme_equilibrium,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from gametheory.cli import main
-from gametheory.demo import demo_rows
+from gametheory.cli.demo import demo_rows
 
 
 def test_demo_rows_match_known_answers() -> None:

@@ -14,9 +14,9 @@ import gametheory as gt
 from gametheory.games import library
 from gametheory.games.base import FiniteGameBase
 from gametheory.games.congestion import AtomicCongestionGame
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.enumeration import cost_tensor, pure_equilibria
-from gametheory.solvers.optimum import social_optimum
+from gametheory.solvers.common.best_response import best_response_dynamics
+from gametheory.solvers.common.enumeration import cost_tensor, pure_equilibria
+from gametheory.solvers.common.optimum import social_optimum
 from gametheory.solvers.poa import price_of_anarchy
 
 

@@ -11,8 +11,8 @@ from numpy.typing import NDArray
 from gametheory.errors import GameError
 from gametheory.games.base import ContinuousGame
 from gametheory.games.library import shared_budget_log, shared_budget_quadratic
-from gametheory.games.resource import SharedBudgetGame
-from gametheory.solvers.continuous import (
+from gametheory.games.pd.resource import SharedBudgetGame
+from gametheory.solvers.pd.continuous import (
     diagonal_strict_concavity,
     extragradient,
     kkt_equilibrium,

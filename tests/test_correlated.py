@@ -14,8 +14,8 @@ from numpy.typing import ArrayLike
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.correlated import correlated_equilibria, correlated_price_of_anarchy
-from gametheory.solvers.vertex_enumeration import vertex_enumeration
+from gametheory.solvers.finite.correlated import correlated_equilibria, correlated_price_of_anarchy
+from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
 
 
 def five_halves_tensor() -> np.ndarray:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.fictitious_play import fictitious_play
+from gametheory.solvers.finite.fictitious_play import fictitious_play
 
 
 def five_halves_tensor() -> np.ndarray:

@@ -12,8 +12,13 @@ import cvxpy as cp
 import pytest
 
 import gametheory as gt
-from gametheory.solvers.highs import mip_lower_bound, mip_options, objective_scale, silence_banner
-from gametheory.solvers.optimum import social_optimum
+from gametheory.solvers.common.highs import (
+    mip_lower_bound,
+    mip_options,
+    objective_scale,
+    silence_banner,
+)
+from gametheory.solvers.common.optimum import social_optimum
 
 
 def _stopped(primal: object, dual: object) -> SimpleNamespace:

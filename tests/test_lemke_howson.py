@@ -11,8 +11,8 @@ from hypothesis.extra.numpy import arrays
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.lemke_howson import lemke_howson
-from gametheory.solvers.vertex_enumeration import vertex_enumeration
+from gametheory.solvers.finite.lemke_howson import lemke_howson
+from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
 
 
 def _is_listed(result_eq: tuple[np.ndarray, np.ndarray], game: NormalFormGame) -> bool:

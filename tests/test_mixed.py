@@ -15,8 +15,8 @@ from hypothesis.extra.numpy import arrays
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.mixed import mixed_price_of_anarchy
-from gametheory.solvers.vertex_enumeration import vertex_enumeration
+from gametheory.solvers.finite.mixed import mixed_price_of_anarchy
+from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
 
 F = Fraction
 Eq = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]

@@ -11,14 +11,14 @@ import pytest
 
 from gametheory.errors import GameError
 from gametheory.games.base import ContinuousGame
-from gametheory.games.pd_defaults import (
+from gametheory.games.pd.defaults import (
     LLAMA_31_70B,
     NEMOTRON_4_340B,
     llama_70b_b200,
     nemotron_340b_b200,
 )
-from gametheory.games.pd_latency import DecodeStepModel, PrefillQueue, erlang_c
-from gametheory.games.resource import PDResourceGame, PDSocialCost
+from gametheory.games.pd.latency import DecodeStepModel, PrefillQueue, erlang_c
+from gametheory.games.pd.resource import PDResourceGame, PDSocialCost
 
 
 def _erlang_c_sum(c: int, a: float) -> float:

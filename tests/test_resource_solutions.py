@@ -13,21 +13,21 @@ from hypothesis import strategies as st
 
 from gametheory.errors import GameError
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.games.pd_defaults import nemotron_340b_b200
-from gametheory.games.resource import PDResourceGame
-from gametheory.solvers.continuous import diagonal_strict_concavity, variational_equilibrium
-from gametheory.solvers.pd_equilibria import (
+from gametheory.games.pd.defaults import nemotron_340b_b200
+from gametheory.games.pd.resource import PDResourceGame
+from gametheory.solvers.pd.continuous import diagonal_strict_concavity, variational_equilibrium
+from gametheory.solvers.pd.equilibria import (
     generalized_equilibria,
     pd_social_optimum,
     pd_variational_equilibrium,
 )
-from gametheory.solvers.pd_mechanisms import (
+from gametheory.solvers.pd.mechanisms import (
     claim_game,
     claim_game_poa,
     proportional_share,
     sla_planner,
 )
-from gametheory.solvers.pd_regimes import plot_poa_curve, poa_curve
+from gametheory.solvers.pd.regimes import plot_poa_curve, poa_curve
 
 
 @pytest.mark.parametrize("load", [5.0, 30.0, 70.0])

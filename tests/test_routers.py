@@ -8,8 +8,8 @@ import pytest
 
 from gametheory.costs import BPR, Affine
 from gametheory.errors import GameError
-from gametheory.games.affinity import AffinityRoutingGame
-from gametheory.solvers.routers import (
+from gametheory.games.affinity.game import AffinityRoutingGame
+from gametheory.solvers.affinity.routers import (
     DECISION_COLUMNS,
     cache_aware_router,
     kv_choice,

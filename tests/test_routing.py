@@ -9,8 +9,8 @@ import pytest
 from gametheory.costs import BPR, MM1, Affine, Constant, Polynomial, Shared, Tabulated
 from gametheory.errors import GameError
 from gametheory.games.library import braess, mm1_parallel_links, pigou
-from gametheory.games.routing import RoutingGame
-from gametheory.solvers.wardrop import wardrop_equilibrium
+from gametheory.games.network.routing import RoutingGame
+from gametheory.solvers.network.wardrop import wardrop_equilibrium
 
 
 def _line(cost_sv: object = 1.0) -> nx.DiGraph:

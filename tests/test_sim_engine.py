@@ -37,7 +37,7 @@ def small_kv() -> Cluster:
     return Cluster.build(n_prefill=1, n_decode=5, memory_fraction=0.42)
 
 
-def _hit_rate(run: gametheory.results.SimulationResult) -> float:
+def _hit_rate(run: gametheory.sim.results.SimulationResult) -> float:
     chosen = run.decisions[run.decisions["chosen"]]
     cached = chosen["cached_blocks"].sum()
     return float(cached / (cached + chosen["prefill_blocks"].sum()))

@@ -9,18 +9,18 @@ import pandas as pd
 import pytest
 
 from gametheory.errors import GameError
-from gametheory.results import RegimeStudyResult
-from gametheory.sim.experiments import StudyConfig, adaptive_comparison, regime_study
-from gametheory.sim.plots import poa_heatmaps, policy_curves_figure
-from gametheory.sim.referee import (
+from gametheory.sim.studies.experiments import StudyConfig, adaptive_comparison, regime_study
+from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
+from gametheory.sim.studies.referee import (
     _window_game,
     cost_term_spread,
     detector_study,
     optimum_check,
     switch_transient,
 )
+from gametheory.sim.studies.results import RegimeStudyResult
 from gametheory.sim.sweep import Cell, SweepGrid
-from gametheory.solvers.affinity_optimum import enumerate_optimum, milp_optimum
+from gametheory.solvers.affinity.optimum import enumerate_optimum, milp_optimum
 
 GRID = SweepGrid(
     topologies=((1, 2),),

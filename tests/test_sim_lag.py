@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from gametheory.errors import GameError
-from gametheory.results import SimulationResult
 from gametheory.sim import Cluster, make_policy, paper_workload, simulate
-from gametheory.sim.experiments import adaptive_comparison, lag_study
+from gametheory.sim.results import SimulationResult
+from gametheory.sim.studies.experiments import adaptive_comparison, lag_study
 from gametheory.sim.sweep import SweepGrid
 
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from gametheory.control import AdaptiveController, parameters_from_scrape
-from gametheory.results import SimulationResult
 from gametheory.sim import (
     EPOCH_NS,
     Cluster,
@@ -25,6 +24,7 @@ from gametheory.sim import (
     write_router_log,
     write_telemetry,
 )
+from gametheory.sim.results import SimulationResult
 from gametheory.telemetry import (
     histogram_quantile,
     load,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gametheory.errors import GameError
-from gametheory.sim.experiments import adaptive_comparison
+from gametheory.sim.studies.experiments import adaptive_comparison
 from gametheory.sim.sweep import Cell, SweepGrid, run_cell
 from gametheory.sim.workloads import paper_workload
 

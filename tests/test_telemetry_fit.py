@@ -101,7 +101,7 @@ def test_fit_errors() -> None:
 
 
 def test_concurrency_costs_drive_the_affinity_game(shared_data: Path) -> None:
-    from gametheory.games.affinity import AffinityRoutingGame
+    from gametheory.games.affinity.game import AffinityRoutingGame
 
     sweep = read_aiconfigurator(shared_data / "telemetry" / "aiconfigurator" / "silicon_sample.csv")
     names = [

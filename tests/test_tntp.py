@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from gametheory.errors import GameError
-from gametheory.games.tntp import read_generalized_cost_weights, read_tntp, read_tntp_flows
-from gametheory.solvers.wardrop import wardrop_equilibrium
+from gametheory.games.network.tntp import read_generalized_cost_weights, read_tntp, read_tntp_flows
+from gametheory.solvers.network.wardrop import wardrop_equilibrium
 
 NET_HEADER = """<NUMBER OF ZONES> 2
 <NUMBER OF NODES> 4

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from gametheory.costs import MM1, Affine, Polynomial, Tabulated
 from gametheory.errors import GameError
 from gametheory.games.library import braess, mm1_parallel_links, pigou
-from gametheory.games.routing import RoutingGame
-from gametheory.games.tntp import read_tntp, read_tntp_flows
-from gametheory.solvers.line_search import exact_line_search
-from gametheory.solvers.shortest_paths import AllOrNothing
-from gametheory.solvers.wardrop import (
+from gametheory.games.network.routing import RoutingGame
+from gametheory.games.network.tntp import read_tntp, read_tntp_flows
+from gametheory.solvers.network.line_search import exact_line_search
+from gametheory.solvers.network.shortest_paths import AllOrNothing
+from gametheory.solvers.network.wardrop import (
     EXACT_GAP,
     Method,
     routing_price_of_anarchy,

@@ -1,6 +1,6 @@
 """Analytic and LP-certified Price-of-Anarchy bounds, symbolic forms and bound checking.
 
-Every function returns a :class:`~gametheory.results.BoundResult`: the value, whether it
+Every function returns a :class:`~gametheory.bounds.results.BoundResult`: the value, whether it
 is tight and on which instance, the source paper and theorem, a certificate and, where a
 closed form exists, a sympy expression with its LaTeX. Known values and their sources are
 listed in ``docs/theory/bounds.md``.

@@ -8,8 +8,8 @@ from typing import Any
 
 import sympy as sp
 
+from gametheory.bounds.results import BoundResult
 from gametheory.errors import GameError
-from gametheory.results import BoundResult
 
 __all__ = ["as_count", "as_degree", "as_real", "closed_form", "latex_of"]
 

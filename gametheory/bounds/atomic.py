@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy as sp
 
 from gametheory.bounds._common import as_count, as_degree, closed_form
-from gametheory.results import BoundResult
+from gametheory.bounds.results import BoundResult
 
 __all__ = ["affine_bound", "aland_bound", "phi_d", "symmetric_affine_bound"]
 

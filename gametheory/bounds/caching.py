@@ -3,7 +3,7 @@
 Unit demand at every node, a uniform placement cost ``alpha`` and no origin (a node with
 no replica anywhere pays an infinite cost), as in THEORY.md section 3. The values were
 derived for this library (they are not Chun et al.'s tables) and are checked against the
-exact MILPs of :mod:`gametheory.solvers.caching` in the tests.
+exact MILPs of :mod:`gametheory.solvers.caching.selfish` in the tests.
 
 * Complete graph ``K_n``, all distances ``d``: the equilibria are the optima
   (PoA = PoS = 1); the cost is ``min(alpha + (n - 1) d, n alpha)``.
@@ -133,7 +133,7 @@ def line_costs(n: int, alpha: float) -> tuple[float, float, float]:
     if not a > k - 1:
         raise GameError(
             f"the line closed form needs alpha > n - 1 = {k - 1}, got {a:g}; "
-            "use gametheory.solvers.caching.caching_price_of_anarchy"
+            "use gametheory.solvers.caching.selfish.caching_price_of_anarchy"
         )
     worst = a + k * (k - 1) / 2
     best = a + (k * k) // 4
@@ -175,7 +175,7 @@ def outlier_costs(n: int, alpha: float, spread: float, far: float) -> tuple[floa
     """Worst equilibrium, best equilibrium and optimum on a clique with an outlier.
 
     Nodes ``0..n-2`` are pairwise ``spread`` apart, node ``n - 1`` is ``far`` from all of
-    them (:meth:`~gametheory.games.caching.SelfishCachingGame.clique_with_outlier`);
+    them (:meth:`~gametheory.games.caching.selfish.SelfishCachingGame.clique_with_outlier`);
     unit demand, placement cost ``alpha``, no origin. Returns ``(alpha + (n-1) far,
     alpha + far + (n-2) spread, alpha + far + (n-2) spread)``: PoS = 1.
 

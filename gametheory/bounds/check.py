@@ -36,13 +36,14 @@ from numpy.typing import NDArray
 from gametheory.bounds._common import as_count, as_degree, as_real
 from gametheory.bounds.atomic import aland_bound
 from gametheory.bounds.nonatomic import polynomial_bound
+from gametheory.bounds.results import BoundCheckResult
 from gametheory.costs import Polynomial
 from gametheory.errors import GameError
 from gametheory.games.congestion import AtomicCongestionGame
-from gametheory.games.routing import RoutingGame
-from gametheory.results import BoundCheckResult, PoAResult
+from gametheory.games.network.routing import RoutingGame
+from gametheory.results import PoAResult
+from gametheory.solvers.network.wardrop import routing_price_of_anarchy
 from gametheory.solvers.poa import price_of_anarchy
-from gametheory.solvers.wardrop import routing_price_of_anarchy
 
 __all__ = ["check_bound"]
 

@@ -32,8 +32,8 @@ from scipy.optimize import linprog
 
 from gametheory.bounds._basis import BasisLike, basis_labels, resolve_basis, tabulate_basis
 from gametheory.bounds._common import as_count, latex_of
+from gametheory.bounds.results import BoundResult
 from gametheory.errors import SolverError
-from gametheory.results import BoundResult
 
 __all__ = ["exact_poa_lp", "lp_constraints"]
 

@@ -32,9 +32,9 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 
 from gametheory.bounds._common import as_count, as_degree, as_real, closed_form
+from gametheory.bounds.results import BoundResult
 from gametheory.costs import MM1, CostFunction, Tabulated
 from gametheory.errors import GameError
-from gametheory.results import BoundResult
 
 __all__ = [
     "beta_bound",

@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gametheory.bounds._common import as_real
+from gametheory.bounds.results import BoundResult
 from gametheory.errors import GameError
-from gametheory.results import BoundResult
 
 __all__ = ["haviv_roughgarden_bound"]
 

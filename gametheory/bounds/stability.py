@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from gametheory.bounds._common import as_count, closed_form
-from gametheory.results import BoundResult
+from gametheory.bounds.results import BoundResult
 
 __all__ = ["affine_pos_bound", "fair_sharing_poa_bound", "fair_sharing_pos_bound"]
 

@@ -23,9 +23,9 @@ from typing import Any
 import sympy as sp
 
 from gametheory.bounds._common import latex_of
+from gametheory.bounds.results import BoundResult
 from gametheory.costs import CostFunction
 from gametheory.errors import GameError
-from gametheory.results import BoundResult
 
 __all__ = ["symbolic_pigou_bound"]
 

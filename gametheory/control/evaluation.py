@@ -18,8 +18,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from gametheory.control.detector import Detector, Regime
+from gametheory.control.results import SwitchRatesResult
 from gametheory.errors import GameError
-from gametheory.results import SwitchRatesResult
 
 __all__ = ["latency_transient", "switch_rates", "wilson_interval"]
 

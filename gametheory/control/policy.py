@@ -21,7 +21,7 @@ import pandas as pd
 
 from gametheory.control.detector import Detector, EWMADetector, Regime
 from gametheory.errors import GameError, TelemetryError
-from gametheory.telemetry.prometheus import histogram_quantile, increase, series
+from gametheory.telemetry.readers.prometheus import histogram_quantile, increase, series
 
 __all__ = ["DEFAULT_MAPPING", "TTFT_FAMILY", "AdaptiveController", "parameters_from_scrape"]
 

@@ -14,11 +14,11 @@ from numpy.typing import NDArray
 
 from gametheory.costs import MM1, Affine, Constant, CostFunction, Polynomial, Shared, Tabulated
 from gametheory.errors import GameError
-from gametheory.games.caching import SelfishCachingGame
+from gametheory.games.caching.selfish import SelfishCachingGame
 from gametheory.games.congestion import AtomicCongestionGame
+from gametheory.games.network.routing import RoutingGame
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.games.resource import SharedBudgetGame
-from gametheory.games.routing import RoutingGame
+from gametheory.games.pd.resource import SharedBudgetGame
 
 
 def matching_pennies() -> NormalFormGame:
@@ -99,7 +99,7 @@ def cache_paradox() -> tuple[SelfishCachingGame, SelfishCachingGame]:
     Returns
     -------
     tuple
-        ``(before, after)``; check with :func:`gametheory.solvers.caching.cache_paradox`.
+        ``(before, after)``; check with :func:`gametheory.solvers.caching.selfish.cache_paradox`.
     """
     before = SelfishCachingGame(
         [[0.0, 1.0], [1.0, 0.0]],

@@ -4,7 +4,7 @@ Build a deployment (:class:`Cluster`), pick a workload (:func:`paper_workload`,
 :func:`poisson_arrivals`, :func:`mooncake_trace`) and a routing policy
 (:func:`make_policy`: Dynamo's KV router, SGLang's cache-aware router, round robin,
 least loaded, the adaptive controller), then :func:`simulate`. A run returns a
-:class:`~gametheory.results.SimulationResult` whose frames are the telemetry schemas
+:class:`~gametheory.sim.results.SimulationResult` whose frames are the telemetry schemas
 (``requests``, ``decisions``, ``samples``), so :func:`gametheory.telemetry.poa_hat`
 and the other analyses run on it unchanged, and the writers (:func:`write_telemetry`
 and friends) produce aiperf, Dynamo router-log and Prometheus files that the
@@ -30,19 +30,7 @@ Examples
 
 from __future__ import annotations
 
-from gametheory.sim.cache import PrefixCache
-from gametheory.sim.calibrate import calibrate, predict_aggregated, silicon_rows
-from gametheory.sim.cluster import Cluster, topology_name
 from gametheory.sim.engine import simulate
-from gametheory.sim.experiments import (
-    StudyConfig,
-    adaptive_comparison,
-    lag_study,
-    regime_study,
-    simulation_study,
-)
-from gametheory.sim.hardware import B200, GPU, GPUS, H100, H200, gpu
-from gametheory.sim.models import LLAMA_3_1_70B, MODELS, NEMOTRON_4_340B, ModelSpec, model
 from gametheory.sim.output import (
     EPOCH_NS,
     TTFT_BUCKETS,
@@ -52,13 +40,6 @@ from gametheory.sim.output import (
     write_prometheus,
     write_router_log,
     write_telemetry,
-)
-from gametheory.sim.plots import poa_heatmaps, policy_curves_figure
-from gametheory.sim.referee import (
-    cost_term_spread,
-    detector_study,
-    optimum_check,
-    switch_transient,
 )
 from gametheory.sim.routing import (
     POLICIES,
@@ -70,7 +51,26 @@ from gametheory.sim.routing import (
     RoundRobinPolicy,
     make_policy,
 )
-from gametheory.sim.step_time import DEFAULT_PARAMS, StepTimeModel, StepTimeParams
+from gametheory.sim.serving.cache import PrefixCache
+from gametheory.sim.serving.calibrate import calibrate, predict_aggregated, silicon_rows
+from gametheory.sim.serving.cluster import Cluster, topology_name
+from gametheory.sim.serving.hardware import B200, GPU, GPUS, H100, H200, gpu
+from gametheory.sim.serving.models import LLAMA_3_1_70B, MODELS, NEMOTRON_4_340B, ModelSpec, model
+from gametheory.sim.serving.step_time import DEFAULT_PARAMS, StepTimeModel, StepTimeParams
+from gametheory.sim.studies.experiments import (
+    StudyConfig,
+    adaptive_comparison,
+    lag_study,
+    regime_study,
+    simulation_study,
+)
+from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
+from gametheory.sim.studies.referee import (
+    cost_term_spread,
+    detector_study,
+    optimum_check,
+    switch_transient,
+)
 from gametheory.sim.sweep import PAPER_CONCURRENCY, SweepGrid, sweep
 from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
 

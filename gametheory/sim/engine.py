@@ -13,10 +13,10 @@ deterministic function of its inputs and ``seed``. A request's life:
    budget (``prefill_max_tokens``, vLLM's ``max_num_batched_tokens``; the first
    request always fits) and computes the prompt tokens that neither its own prefix
    cache nor the target decode worker's cache holds, in the roofline time of
-   :mod:`gametheory.sim.step_time` (linear in the new tokens plus attention over
+   :mod:`gametheory.sim.serving.step_time` (linear in the new tokens plus attention over
    each request's own context).
 3. *KV transfer* of the prompt blocks the decode worker lacks, over NVLink or
-   InfiniBand (:meth:`~gametheory.sim.step_time.StepTimeModel.transfer_time` plus a
+   InfiniBand (:meth:`~gametheory.sim.serving.step_time.StepTimeModel.transfer_time` plus a
    fixed latency); the transfers of one prefill instance leave one after another
    over its link (NIXL-style point-to-point writes, Dynamo).
 4. *decode*: the request waits (first come, first served) for a batch slot
@@ -50,11 +50,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gametheory.errors import GameError
-from gametheory.results import SimulationResult
-from gametheory.sim.cache import PrefixCache
-from gametheory.sim.cluster import Cluster
 from gametheory.sim.output import decisions_frame, requests_frame, samples_frame
+from gametheory.sim.results import SimulationResult
 from gametheory.sim.routing import Policy, make_policy
+from gametheory.sim.serving.cache import PrefixCache
+from gametheory.sim.serving.cluster import Cluster
 from gametheory.sim.workloads import Workload
 
 __all__ = ["simulate"]

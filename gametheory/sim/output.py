@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from gametheory.control.policy import TTFT_FAMILY
 from gametheory.errors import TelemetryError
-from gametheory.results import SimulationResult
+from gametheory.sim.results import SimulationResult
 from gametheory.sim.workloads import Workload
 from gametheory.telemetry.aggregate import summarize_requests
 from gametheory.telemetry.schemas import conform

@@ -1,6 +1,6 @@
 """Routing policies the simulator calls request by request.
 
-The decision rules are those of :mod:`gametheory.solvers.routers` (Dynamo's KV router,
+The decision rules are those of :mod:`gametheory.solvers.affinity.routers` (Dynamo's KV router,
 SGLang's cache-aware router, round robin, least loaded), applied to the live state of
 the simulated decode instances instead of a static game: at each arrival the policy
 sees, per candidate decode worker, the prompt blocks already cached there
@@ -8,7 +8,7 @@ sees, per candidate decode worker, the prompt blocks already cached there
 requests assigned and unfinished (``queue``) and the cached tree size (``tree``).
 Dynamo's logit is ``omega * (prompt - cached) + load``; the simulator logs it, with a
 *reference* weight, for every candidate in the telemetry ``decisions`` schema so that
-the logs of all policies are on one scale (as :func:`~gametheory.solvers.routers.route`
+the logs of all policies are on one scale (as :func:`~gametheory.solvers.affinity.routers.route`
 does).
 
 :class:`AdaptivePolicy` wraps the KV rule with parameters chosen by a
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from gametheory.control.policy import AdaptiveController
 from gametheory.errors import GameError
-from gametheory.solvers.routers import kv_choice
+from gametheory.solvers.affinity.routers import kv_choice
 
 __all__ = [
     "AdaptivePolicy",
@@ -105,7 +105,7 @@ class KVRouterPolicy(_Static):
 class CacheAwarePolicy(_Static):
     """SGLang's ``cache_aware`` router.
 
-    The rule of :func:`~gametheory.solvers.routers.cache_aware_router`: balance on
+    The rule of :func:`~gametheory.solvers.affinity.routers.cache_aware_router`: balance on
     queue lengths when they are too uneven, else the best prefix-match rate above
     ``cache_threshold``, else the smallest cached tree. Defaults are those of the
     current ``sglang_router`` ``RouterArgs``.

@@ -23,10 +23,10 @@ import pandas as pd
 
 from gametheory.control.policy import AdaptiveController
 from gametheory.errors import GameError
-from gametheory.sim.cluster import Cluster, topology_name
 from gametheory.sim.engine import simulate
 from gametheory.sim.output import sweep_row
 from gametheory.sim.routing import POLICIES, make_policy
+from gametheory.sim.serving.cluster import Cluster, topology_name
 from gametheory.sim.workloads import Workload, paper_workload
 from gametheory.telemetry.poa_hat import poa_hat
 
@@ -65,7 +65,7 @@ class SweepGrid:
     requests_per_user, min_requests
         Requests per cell: ``max(min_requests, requests_per_user * concurrency)``.
     model, gpu, decode_batch_limit
-        The deployment (see :meth:`gametheory.sim.cluster.Cluster.build`).
+        The deployment (see :meth:`gametheory.sim.serving.cluster.Cluster.build`).
     input_tokens, output_tokens, templates
         The paper workload.
     shared_tokens, template_skew

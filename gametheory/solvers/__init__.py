@@ -1,5 +1,5 @@
 """Solvers: equilibria, optima and Price of Anarchy over the games' protocols."""
 
-from gametheory.solvers.highs import silence_banner
+from gametheory.solvers.common.highs import silence_banner
 
 silence_banner()

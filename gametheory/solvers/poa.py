@@ -16,27 +16,20 @@ import numpy as np
 
 from gametheory.errors import GameError
 from gametheory.games.base import FiniteGame
+from gametheory.games.network.routing import RoutingGame
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.games.routing import RoutingGame
-from gametheory.results import OptimumResult, PoAResult
-from gametheory.solvers.best_response import best_response_dynamics
-from gametheory.solvers.correlated import correlated_price_of_anarchy
-from gametheory.solvers.enumeration import MAX_PROFILES, cost_tensor, equilibrium_mask
-from gametheory.solvers.mixed import mixed_price_of_anarchy
-from gametheory.solvers.optimum import social_optimum
-from gametheory.solvers.wardrop import routing_price_of_anarchy
+from gametheory.results import OptimumResult, PoAResult, ratio
+from gametheory.solvers.common.best_response import best_response_dynamics
+from gametheory.solvers.common.enumeration import MAX_PROFILES, cost_tensor, equilibrium_mask
+from gametheory.solvers.common.optimum import social_optimum
+from gametheory.solvers.finite.correlated import correlated_price_of_anarchy
+from gametheory.solvers.finite.mixed import mixed_price_of_anarchy
+from gametheory.solvers.network.wardrop import routing_price_of_anarchy
 
-__all__ = ["price_of_anarchy", "ratio"]
+__all__ = ["price_of_anarchy"]
 
 Method = Literal["auto", "enumeration", "dynamics"]
 Concept = Literal["pure", "mixed", "correlated", "coarse_correlated"]
-
-
-def ratio(cost: float, optimum: float) -> float:
-    """``cost / optimum`` with the conventions ``0/0 = 1`` and ``c/0 = inf`` for c > 0."""
-    if optimum == 0:
-        return 1.0 if cost == 0 else math.inf
-    return cost / optimum
 
 
 def price_of_anarchy(
@@ -53,9 +46,9 @@ def price_of_anarchy(
     Parameters
     ----------
     game
-        A finite game, or a nonatomic :class:`~gametheory.games.routing.RoutingGame`
+        A finite game, or a nonatomic :class:`~gametheory.games.network.routing.RoutingGame`
         (then the Wardrop equilibrium against the system optimum, by
-        :func:`~gametheory.solvers.wardrop.routing_price_of_anarchy` with ``solver_kw``).
+        :func:`~gametheory.solvers.network.wardrop.routing_price_of_anarchy` with ``solver_kw``).
     concept
         Equilibrium concept for finite games: ``"pure"`` Nash equilibria, ``"mixed"``
         (two players, all extreme equilibria), ``"correlated"`` or
@@ -65,7 +58,7 @@ def price_of_anarchy(
         ``"enumeration"`` (exact: all profiles), ``"dynamics"`` (best-response dynamics
         from ``starts`` random profiles, against the exact optimum when one is available)
         or ``"auto"`` (enumeration when the game has at most
-        :data:`~gametheory.solvers.enumeration.MAX_PROFILES` profiles).
+        :data:`~gametheory.solvers.common.enumeration.MAX_PROFILES` profiles).
     starts
         Number of random starting profiles for ``"dynamics"``.
     seed

@@ -9,26 +9,26 @@ Anarchy of a router), :func:`detect_knee` / :func:`classify_regimes` (saturation
 
 from __future__ import annotations
 
-from gametheory.telemetry.aiconfigurator import read_aiconfigurator
-from gametheory.telemetry.aiperf import (
+from gametheory.telemetry.fit import fit_costs, fit_curve
+from gametheory.telemetry.knee import classify_regimes, detect_knee, detect_knees
+from gametheory.telemetry.poa_hat import poa_hat
+from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
+from gametheory.telemetry.readers.aiperf import (
     read_aiperf_aggregate,
     read_aiperf_records,
     read_aiperf_sweep,
 )
-from gametheory.telemetry.fit import fit_costs, fit_curve
-from gametheory.telemetry.genai_perf import read_genai_perf
-from gametheory.telemetry.knee import classify_regimes, detect_knee, detect_knees
-from gametheory.telemetry.loader import TelemetryData, detect_format, load
-from gametheory.telemetry.poa_hat import poa_hat
-from gametheory.telemetry.prometheus import (
+from gametheory.telemetry.readers.genai_perf import read_genai_perf
+from gametheory.telemetry.readers.loader import TelemetryData, detect_format, load
+from gametheory.telemetry.readers.prometheus import (
     histogram_quantile,
     increase,
     rate,
     read_prometheus,
     series,
 )
+from gametheory.telemetry.readers.router_logs import read_router_log
 from gametheory.telemetry.report import Report, build_report, format_report, write_report
-from gametheory.telemetry.router_logs import read_router_log
 from gametheory.telemetry.schemas import DECISIONS, REQUESTS, SAMPLES, SCHEMAS, SWEEP, Column
 from gametheory.telemetry.validation import ReadReport, read_report
 

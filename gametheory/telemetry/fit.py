@@ -17,7 +17,7 @@ routing game. Three families are fitted:
   (nonnegative least squares), the class of the Roughgarden-Tardos bounds.
 
 The best parametric family per deployment (highest R^2) defines the links of a
-parallel-links :class:`~gametheory.games.routing.RoutingGame`; its Wardrop equilibrium
+parallel-links :class:`~gametheory.games.network.routing.RoutingGame`; its Wardrop equilibrium
 and system optimum give a model PoA that can be set beside the router's PoA-hat.
 """
 
@@ -34,10 +34,10 @@ from scipy.optimize import curve_fit, nnls
 
 from gametheory.costs import MM1, Constant, CostFunction, Polynomial, Tabulated
 from gametheory.errors import GameError, SolverError, TelemetryError
-from gametheory.games.routing import RoutingGame
-from gametheory.results import CostFitResult, CurveFit
-from gametheory.solvers.wardrop import system_optimum, wardrop_equilibrium
+from gametheory.games.network.routing import RoutingGame
+from gametheory.solvers.network.wardrop import system_optimum, wardrop_equilibrium
 from gametheory.telemetry.knee import latency_column, require
+from gametheory.telemetry.results import CostFitResult, CurveFit
 
 __all__ = ["FAMILIES", "fit_costs", "fit_curve"]
 
@@ -188,7 +188,7 @@ def fit_costs(
     load
         ``"throughput"`` (req/s, nonatomic routing of a request stream) or
         ``"concurrency"`` (requests in flight): the latter gives per-worker costs
-        ``c_w(n)`` for the atomic :class:`~gametheory.games.affinity.AffinityRoutingGame`.
+        ``c_w(n)`` for the atomic :class:`~gametheory.games.affinity.game.AffinityRoutingGame`.
 
     Returns
     -------

@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gametheory.errors import TelemetryError
-from gametheory.results import KneeResult
+from gametheory.telemetry.results import KneeResult
 
 __all__ = ["LATENCY_FALLBACK", "classify_regimes", "detect_knee", "detect_knees"]
 

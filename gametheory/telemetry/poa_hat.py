@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from gametheory.errors import TelemetryError
-from gametheory.results import PoAHatResult
+from gametheory.telemetry.results import PoAHatResult
 
 __all__ = ["poa_hat"]
 

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from gametheory.errors import TelemetryError
-from gametheory.results import KneeResult, PoAHatResult
 from gametheory.telemetry.knee import classify_regimes, detect_knees
-from gametheory.telemetry.loader import TelemetryData
 from gametheory.telemetry.poa_hat import poa_hat
+from gametheory.telemetry.readers.loader import TelemetryData
+from gametheory.telemetry.results import KneeResult, PoAHatResult
 
 __all__ = ["Report", "build_report", "format_report", "write_report"]
 

@@ -1,0 +1,71 @@
+"""The ``gametheory report PATH... [--out DIR]`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from gametheory.telemetry.readers.loader import load
+from gametheory.telemetry.report import build_report, format_report, write_report
+
+__all__ = ["register"]
+
+
+def _progress(label: str, quiet: bool) -> Callable[[int, int, object], None]:
+    """A progress display on a terminal's stderr for inputs of ten or more items."""
+
+    def show(i: int, n: int, item: object) -> None:
+        if not quiet and n >= 10 and sys.stderr.isatty():
+            print(f"\r{label} {i + 1}/{n}", end="", file=sys.stderr, flush=True)
+            if i + 1 == n:
+                print(file=sys.stderr)
+
+    return show
+
+
+def _run(args: argparse.Namespace) -> int:
+    data = load(args.paths, progress=_progress("reading", args.quiet))
+    report = build_report(
+        data,
+        metric=args.metric,
+        deployment=args.deployment,
+        window=args.window,
+        seed=args.seed,
+        progress=_progress("knees", args.quiet),
+    )
+    print(format_report(report, max_deployments=args.max_deployments))
+    if args.out is not None:
+        written = write_report(
+            report,
+            args.out,
+            max_plots=args.max_plots,
+            progress=_progress("plotting", args.quiet),
+        )
+        print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``report`` subcommand."""
+    parser = subparsers.add_parser(
+        "report",
+        help="read telemetry, print knees, regimes and PoA-hat per deployment",
+        description="Detect the format of each telemetry file (aiperf, genai-perf, "
+        "Prometheus, Dynamo router logs, aiconfigurator), print a table per deployment "
+        "(concurrency, TTFT/ITL, throughput, regime, knee) and PoA-hat when routing "
+        "decisions are present; with --out, write CSV tables and PNG plots.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    parser.add_argument("--out", type=Path, default=None, help="folder for CSV and PNG files")
+    parser.add_argument("--metric", default="ttft_ms_p99", help="latency column for the knee")
+    parser.add_argument("--deployment", default=None, help="regex selecting deployments")
+    parser.add_argument("--window", type=int, default=None, help="PoA-hat window")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--max-plots", type=int, default=24, help="knee plots to draw")
+    parser.add_argument(
+        "--max-deployments", type=int, default=20, help="deployment tables to print"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.set_defaults(func=_run)

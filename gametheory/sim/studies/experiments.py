@@ -1,0 +1,580 @@
+"""The simulation study of the paper: regimes, the adaptive router and the referee checks.
+
+Each function runs simulations (:func:`gametheory.sim.sweep.sweep` cells, so any
+:class:`concurrent.futures.Executor` can carry them) and returns a frozen result:
+
+* :func:`regime_study`: PoA-hat per topology x concurrency x (omega, tau); the knee of
+  TTFT P99 versus concurrency (:func:`gametheory.telemetry.detect_knee`), the regimes
+  (:func:`gametheory.telemetry.classify_regimes`) and the three-regime summary:
+  low-load PoA-hat (fewer users than decode workers, where a window of ``N``
+  decisions is not a meaningful game), the plateau (median and spread across router
+  settings) and the saturated points.
+* :func:`adaptive_comparison`: adaptive router versus Dynamo's static default
+  ``(omega, tau) = (1, 0)`` at one concurrency, paired over seeds, with Student-t
+  intervals of the PoA-hat reduction and of the throughput cost.
+* :func:`lag_study`: the same comparison when the router sees worker state late.
+* :func:`simulation_study`: all of the above and the referee checks of
+  :mod:`gametheory.sim.studies.referee`, plus the figures
+  (:mod:`gametheory.sim.studies.plots`) and CSV tables in a folder.
+
+References
+----------
+Roughgarden, T., "Selfish Routing and the Price of Anarchy", MIT Press, 2005.
+Satopaa, V. et al., "Finding a 'Kneedle' in a Haystack", ICDCS Workshops, 2011.
+Rosenthal, R. W., "A class of games possessing pure-strategy Nash equilibria",
+IJGT 2(1), 1973.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import stdtrit
+
+from gametheory.control.results import DetectorStudyResult, SwitchTransientResult
+from gametheory.errors import GameError
+from gametheory.sim.serving.cluster import topology_name
+from gametheory.sim.studies.referee import detector_study, optimum_check, switch_transient
+from gametheory.sim.studies.results import (
+    AdaptiveComparisonResult,
+    OptimumCheckResult,
+    RegimeStudyResult,
+    SimulationStudyResult,
+)
+from gametheory.sim.sweep import Cell, SweepGrid, baseline_ttft, sweep
+from gametheory.telemetry.knee import classify_regimes, detect_knee
+
+__all__ = [
+    "StudyConfig",
+    "adaptive_comparison",
+    "lag_study",
+    "policy_curves",
+    "regime_study",
+    "simulation_study",
+]
+
+FloatArray = NDArray[np.float64]
+
+
+def _t_interval(x: FloatArray, confidence: float) -> tuple[float, float]:
+    """Student-t interval of the mean of ``x`` (NaN for fewer than two values)."""
+    if x.size < 2:
+        return (math.nan, math.nan)
+    half = float(stdtrit(x.size - 1, 0.5 + confidence / 2)) * float(
+        np.std(x, ddof=1) / math.sqrt(x.size)
+    )
+    mean = float(np.mean(x))
+    return (mean - half, mean + half)
+
+
+# --------------------------------------------------------------------------- regimes
+def regime_study(
+    grid: SweepGrid | None = None,
+    executor: Executor | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+) -> RegimeStudyResult:
+    """PoA-hat over topology x concurrency x (omega, tau) and its three regimes.
+
+    Parameters
+    ----------
+    grid
+        The sweep; default :class:`SweepGrid()` (70B on B200, 1P/5D and 1P/2D, the
+        paper's concurrency grid, 4 x 4 (omega, tau), KV router, one seed). Only its
+        ``"kv"`` cells are used.
+    executor
+        Runs the cells (see :func:`gametheory.sim.sweep.sweep`).
+    table
+        A sweep table already computed (then ``grid`` is not run).
+
+    Returns
+    -------
+    RegimeStudyResult
+        ``summary`` has per topology: ``knee`` (Kneedle on the mean TTFT P99 over
+        router settings), ``knee_low``/``knee_high``, ``low_load_poa`` (mean PoA-hat
+        at concurrencies below the number of decode workers), ``plateau_median`` and
+        ``plateau_spread`` (median over plateau concurrencies of the max - min PoA-hat
+        across (omega, tau)), ``plateau_concurrency`` (its range), ``saturated_mean``
+        and ``saturated_max`` (PoA-hat at concurrencies classified *saturated* or past
+        the knee interval), and ``growth`` (``saturated_mean / plateau_median``).
+    """
+    if table is None:
+        grid = SweepGrid() if grid is None else grid
+        if "kv" not in grid.policies:
+            raise GameError("regime_study needs the 'kv' policy in the grid")
+        table = sweep(replace(grid, policies=("kv",)), executor)
+    kv = table[table["policy_name"] == "kv"]
+    if kv.empty:
+        raise GameError("the sweep table has no 'kv' rows")
+    knees = {}
+    regime_frames = []
+    rows = []
+    for topo, part in kv.groupby("topology", sort=False):
+        curve = part.assign(policy="kv (all settings)")
+        knee = detect_knee(curve)
+        knees[str(topo)] = knee
+        reg = classify_regimes(
+            curve, knees={f"{curve['deployment'].iloc[0]} [kv (all settings)]": knee}
+        )
+        regime_frames.append(reg.assign(topology=topo))
+        n_decode = int(str(topo).split("/")[1].rstrip("D"))
+        label = dict(zip(reg["concurrency"], reg["regime"], strict=True))
+        c = part["concurrency"].to_numpy(dtype=np.float64)
+        regime = np.array([label[v] for v in c])
+        low = c < n_decode
+        plateau = (~low) & (regime == "below saturation")
+        past = (regime == "saturated") | (regime == "transition") & (c > knee.knee)
+        by_c = part[plateau].groupby("concurrency")["poa_hat"]
+        spread = float((by_c.max() - by_c.min()).median()) if plateau.any() else math.nan
+        pmed = float(np.median(part.loc[plateau, "poa_hat"])) if plateau.any() else math.nan
+        sat = part.loc[past, "poa_hat"].to_numpy(dtype=np.float64)
+        rows.append(
+            {
+                "topology": topo,
+                "knee": knee.knee,
+                "knee_low": knee.interval[0],
+                "knee_high": knee.interval[1],
+                "low_load_poa": float(part.loc[low, "poa_hat"].mean()) if low.any() else math.nan,
+                "plateau_median": pmed,
+                "plateau_spread": spread,
+                "plateau_concurrency": (
+                    f"{c[plateau].min():g}-{c[plateau].max():g}" if plateau.any() else ""
+                ),
+                "saturated_mean": float(sat.mean()) if sat.size else math.nan,
+                "saturated_max": float(sat.max()) if sat.size else math.nan,
+                "growth": float(sat.mean() / pmed) if sat.size and pmed > 0 else math.nan,
+            }
+        )
+    return RegimeStudyResult(
+        table=table,
+        summary=pd.DataFrame(rows),
+        regimes=pd.concat(regime_frames, ignore_index=True),
+        knees=knees,
+        converged=all(k.converged for k in knees.values()),
+        iterations=len(table),
+        method="KV-router sweep; knee: detect_knee on mean TTFT P99 over (omega, tau)",
+    )
+
+
+# --------------------------------------------------------------------------- adaptive
+def adaptive_comparison(
+    grid: SweepGrid | None = None,
+    executor: Executor | None = None,
+    *,
+    topology: tuple[int, int] = (1, 5),
+    concurrency: int = 256,
+    seeds: Sequence[int] = tuple(range(8)),
+    confidence: float = 0.95,
+    state_interval_s: float | None = None,
+) -> AdaptiveComparisonResult:
+    """Adaptive router versus the static default ``kv(omega=1, tau=0)``, paired over seeds.
+
+    Parameters
+    ----------
+    grid
+        Deployment and workload settings (its topologies, concurrencies, policies and
+        seeds are replaced).
+    executor
+        Runs the simulations.
+    topology
+        ``(n_prefill, n_decode)``.
+    concurrency
+        The load (at or past the knee for the paper's comparison).
+    seeds
+        Seeds; each gives both policies the same requests.
+    confidence
+        Level of the Student-t intervals.
+    state_interval_s
+        Staleness of the router's view of the workers (see
+        :func:`gametheory.sim.engine.simulate`); None keeps the grid's (default 0,
+        the exact current state).
+    """
+    if len(seeds) < 2:
+        raise GameError("adaptive_comparison needs at least two seeds for an interval")
+    base = SweepGrid() if grid is None else grid
+    if state_interval_s is not None:
+        base = replace(base, state_interval_s=state_interval_s)
+    g = replace(
+        base,
+        topologies=(topology,),
+        concurrency=(concurrency,),
+        policies=("kv", "adaptive"),
+        omegas=(1.0,),
+        taus=(0.0,),
+        seeds=tuple(seeds),
+    )
+    table = sweep(g, executor)
+    cols = ["poa_hat", "request_throughput", "ttft_ms_p99", "switches", "n_requests"]
+    static = table.loc[table["policy_name"] == "kv", ["seed", *cols]]
+    adapt = table.loc[table["policy_name"] == "adaptive", ["seed", *cols]]
+    per_seed = static.merge(adapt, on="seed", suffixes=("_static", "_adaptive"))
+    red = (per_seed["poa_hat_static"] / per_seed["poa_hat_adaptive"]).to_numpy(np.float64)
+    cost = (
+        1.0 - per_seed["request_throughput_adaptive"] / per_seed["request_throughput_static"]
+    ).to_numpy(np.float64)
+    ttft = (per_seed["ttft_ms_p99_adaptive"] / per_seed["ttft_ms_p99_static"] - 1.0).to_numpy(
+        np.float64
+    )
+    per_seed = per_seed.assign(poa_reduction=red, throughput_cost=cost, ttft_p99_change=ttft)
+    expected = float(max(g.min_requests, g.requests_per_user * concurrency))
+    return AdaptiveComparisonResult(
+        topology=topology_name(*topology),
+        concurrency=concurrency,
+        poa_reduction=float(red.mean()),
+        poa_reduction_ci=_t_interval(red, confidence),
+        throughput_cost=float(cost.mean()),
+        throughput_cost_ci=_t_interval(cost, confidence),
+        ttft_p99_change=float(ttft.mean()),
+        per_seed=per_seed,
+        confidence=confidence,
+        n_seeds=len(seeds),
+        converged=bool((table["n_requests"] == expected).all()),
+        iterations=len(table),
+        method="paired over seeds: kv(omega=1,tau=0) vs adaptive; Student-t intervals"
+        + (f"; router state lag {g.state_interval_s:g} s" if g.state_interval_s > 0 else ""),
+    )
+
+
+def lag_study(
+    grid: SweepGrid | None = None,
+    executor: Executor | None = None,
+    *,
+    topologies: Sequence[tuple[int, int]] = ((1, 5), (1, 2)),
+    intervals: Sequence[float] = (0.0, 0.1, 0.5, 1.0),
+    concurrency: int = 256,
+    seeds: Sequence[int] = tuple(range(8)),
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Adaptive versus static routing when the router's view of the workers lags.
+
+    Runs :func:`adaptive_comparison` for every topology and router-state interval
+    (``state_interval_s`` of :func:`gametheory.sim.engine.simulate`): the hypothesis
+    that the paper's adaptive gain comes from routers that decide on stale state
+    (Dynamo's KV events and forward-pass metrics arrive asynchronously), which the
+    exact-state simulator cannot show.
+
+    Parameters
+    ----------
+    grid
+        Deployment and workload (e.g. ``templates``, ``optimistic_state``).
+    executor
+        Runs the simulations.
+    topologies
+        ``(n_prefill, n_decode)`` pairs.
+    intervals
+        Router-state intervals (s); 0 is the exact current state.
+    concurrency, seeds, confidence
+        As in :func:`adaptive_comparison`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per topology x interval: ``topology``, ``templates``,
+        ``optimistic_state``, ``state_interval_s``, mean ``poa_hat_static`` and
+        ``poa_hat_adaptive``, ``poa_reduction`` (static / adaptive, paired over seeds)
+        with ``poa_reduction_low``/``_high``, ``throughput_cost`` with its interval,
+        ``ttft_p99_change``, ``ttft_ms_p99_static``, ``switches`` (mean adaptive
+        switches) and ``identical_seeds`` (seeds where both policies gave exactly
+        the same PoA-hat; in practice, the same decisions).
+    """
+    base = SweepGrid() if grid is None else grid
+    rows = []
+    for topo in topologies:
+        for lag in intervals:
+            res = adaptive_comparison(
+                base,
+                executor,
+                topology=topo,
+                concurrency=concurrency,
+                seeds=seeds,
+                confidence=confidence,
+                state_interval_s=float(lag),
+            )
+            ps = res.per_seed
+            rows.append(
+                {
+                    "topology": res.topology,
+                    "templates": base.templates,
+                    "optimistic_state": base.optimistic_state,
+                    "state_interval_s": float(lag),
+                    "poa_hat_static": float(ps["poa_hat_static"].mean()),
+                    "poa_hat_adaptive": float(ps["poa_hat_adaptive"].mean()),
+                    "poa_reduction": res.poa_reduction,
+                    "poa_reduction_low": res.poa_reduction_ci[0],
+                    "poa_reduction_high": res.poa_reduction_ci[1],
+                    "throughput_cost": res.throughput_cost,
+                    "throughput_cost_low": res.throughput_cost_ci[0],
+                    "throughput_cost_high": res.throughput_cost_ci[1],
+                    "ttft_p99_change": res.ttft_p99_change,
+                    "ttft_ms_p99_static": float(ps["ttft_ms_p99_static"].mean()),
+                    "switches": float(ps["switches_adaptive"].mean()),
+                    "identical_seeds": int((ps["poa_hat_static"] == ps["poa_hat_adaptive"]).sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- curves
+def policy_curves(
+    grid: SweepGrid | None = None,
+    executor: Executor | None = None,
+    *,
+    policies: Sequence[str] = ("kv", "adaptive", "cache_aware", "round_robin", "least_loaded"),
+) -> pd.DataFrame:
+    """PoA-hat and TTFT P99 versus concurrency per policy (``kv`` at (1, 0)).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``topology``, ``policy_name``, ``concurrency``, mean over seeds of
+        ``poa_hat``, ``ttft_ms_p99`` and ``request_throughput``.
+    """
+    base = SweepGrid() if grid is None else grid
+    table = sweep(replace(base, policies=tuple(policies), omegas=(1.0,), taus=(0.0,)), executor)
+    cols = ["poa_hat", "ttft_ms_p99", "request_throughput"]
+    return (
+        table.groupby(["topology", "policy_name", "concurrency"], sort=False)[cols]
+        .mean()
+        .reset_index()
+    )
+
+
+# --------------------------------------------------------------------------- the study
+@dataclass(frozen=True)
+class StudyConfig:
+    """Size of a :func:`simulation_study`.
+
+    Attributes
+    ----------
+    grid
+        The regime sweep (topologies, concurrencies, (omega, tau) grid, workload).
+    curve_concurrency
+        Concurrencies of the per-policy curves.
+    policies
+        Policies of the curves.
+    adaptive_seeds
+        Seeds of the adaptive comparison.
+    saturation
+        Concurrency of the adaptive comparison, the optimum check and the transient.
+    optimum_windows
+        Windows of the optimum check.
+    detector_runs
+        Monte Carlo runs per detector scenario.
+    """
+
+    grid: SweepGrid = field(default_factory=SweepGrid)
+    curve_concurrency: tuple[int, ...] = (1, 4, 16, 32, 64, 128, 192, 256)
+    policies: tuple[str, ...] = ("kv", "adaptive", "cache_aware", "round_robin", "least_loaded")
+    adaptive_seeds: tuple[int, ...] = tuple(range(8))
+    saturation: int = 256
+    optimum_windows: int = 10
+    detector_runs: int = 300
+
+    @classmethod
+    def reduced(cls) -> StudyConfig:
+        """The study ``gametheory demo`` runs: the paper's concurrency grid, a 2 x 2
+        (omega, tau) grid, four seeds, fewer Monte Carlo runs (about a minute)."""
+        grid = SweepGrid(omegas=(0.0, 1.0), taus=(0.0, 0.5), n_bootstrap=100)
+        return cls(
+            grid=grid,
+            curve_concurrency=(1, 4, 16, 64, 128, 192, 256),
+            adaptive_seeds=(0, 1, 2, 3),
+            optimum_windows=4,
+            detector_runs=150,
+        )
+
+    @classmethod
+    def quick(cls) -> StudyConfig:
+        """A tiny study for smoke tests and a first look (1P/2D only, six concurrencies,
+        two router settings, three seeds; a few seconds)."""
+        grid = SweepGrid(
+            topologies=((1, 2),),
+            concurrency=(1, 4, 16, 64, 128, 256),
+            omegas=(0.0, 1.0),
+            taus=(0.0,),
+            n_bootstrap=50,
+        )
+        return cls(
+            grid=grid,
+            curve_concurrency=(1, 16, 128, 256),
+            policies=("kv", "adaptive", "round_robin"),
+            adaptive_seeds=(0, 1, 2),
+            optimum_windows=3,
+            detector_runs=60,
+        )
+
+
+def simulation_study(
+    config: StudyConfig | None = None,
+    executor: Executor | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SimulationStudyResult:
+    """Run the whole study; with ``out_dir``, write its tables (CSV) and figures (PNG).
+
+    Parameters
+    ----------
+    config
+        Study size; default :class:`StudyConfig()` (the full grid of the paper).
+    executor
+        Runs the sweeps' cells.
+    out_dir
+        Folder for ``regimes.csv``, ``summary.csv``, ``adaptive.csv``,
+        ``optimum.csv``, ``detector.csv``, ``transient.csv``, ``curves.csv`` and the
+        figures of :mod:`gametheory.sim.studies.plots`.
+    progress
+        Called with a short message before each part.
+    """
+    cfg = StudyConfig() if config is None else config
+    say = progress if progress is not None else (lambda _msg: None)
+    t0 = time.perf_counter()
+    grid = cfg.grid
+    say("regime sweep")
+    regimes = regime_study(grid, executor)
+    say("per-policy curves")
+    curves = policy_curves(
+        replace(grid, concurrency=cfg.curve_concurrency), executor, policies=cfg.policies
+    )
+    adaptive, optimum = [], []
+    for n_p, n_d in grid.topologies:
+        say(f"adaptive vs static, {topology_name(n_p, n_d)}")
+        adaptive.append(
+            adaptive_comparison(
+                grid,
+                executor,
+                topology=(n_p, n_d),
+                concurrency=cfg.saturation,
+                seeds=cfg.adaptive_seeds,
+            )
+        )
+        say(f"optimum check, {topology_name(n_p, n_d)}")
+        optimum.append(
+            optimum_check(
+                grid,
+                topology=(n_p, n_d),
+                concurrency=cfg.saturation,
+                n_windows=cfg.optimum_windows,
+            )
+        )
+    say("detector and transient")
+
+    # The deployment whose throughput stops scaling first is the most saturated.
+    def stops_scaling(t: tuple[int, int]) -> float:
+        knee = regimes.knees.get(topology_name(*t))
+        return math.inf if knee is None or math.isnan(knee.plateau) else knee.plateau
+
+    topo = min(grid.topologies, key=lambda t: (stops_scaling(t), t))
+    first = regimes.table[regimes.table["topology"] == topology_name(*topo)]
+    reg = regimes.regimes[regimes.regimes["topology"] == topology_name(*topo)]
+    label = dict(zip(reg["concurrency"], reg["regime"], strict=True))
+    p99 = first.groupby("concurrency")["ttft_ms_p99"].mean() / 1e3
+    plateau = [c for c in p99.index if label.get(c) == "below saturation"]
+    plateau_s = float(p99.loc[plateau].median()) if plateau else float(p99.iloc[0])
+    saturated_s = max(float(p99.iloc[-1]), plateau_s * 1.01)
+    knee = regimes.knees[topology_name(*topo)].knee
+    knee_s = float(p99.loc[knee]) if knee in p99.index else math.nan
+    cell = Cell(*topo, cfg.saturation, "kv", 1.0, 0.0, 0, grid)
+    unloaded = baseline_ttft(cell.cluster(), cell.workload())
+    detector = detector_study(
+        plateau_s,
+        saturated_s,
+        knee_s=knee_s if plateau_s <= knee_s < saturated_s else None,
+        unloaded_s=unloaded,
+        n_runs=cfg.detector_runs,
+        low=grid.adaptive_low,
+        high=grid.adaptive_high,
+    )
+    transient = switch_transient(grid, topology=topo, concurrency=cfg.saturation)
+    files: tuple[str, ...] = ()
+    if out_dir is not None:
+        say("writing tables and figures")
+        files = _write(Path(out_dir), regimes, curves, adaptive, optimum, detector, transient)
+    n_sims = (
+        regimes.iterations
+        + len(curves) * len(grid.seeds)
+        + sum(a.iterations for a in adaptive)
+        + len(optimum)
+        + 1
+    )
+    return SimulationStudyResult(
+        regimes=regimes,
+        adaptive=tuple(adaptive),
+        optimum=tuple(optimum),
+        detector=detector,
+        transient=transient,
+        curves=curves,
+        files=files,
+        wall_s=time.perf_counter() - t0,
+        converged=regimes.converged and all(a.converged for a in adaptive),
+        iterations=n_sims,
+        method=(
+            f"{grid.model} on {grid.gpu}, topologies {grid.topologies}, "
+            f"{len(grid.concurrency)} concurrencies, {len(grid.omegas)}x{len(grid.taus)} "
+            "(omega, tau)"
+        ),
+    )
+
+
+def _write(
+    out: Path,
+    regimes: RegimeStudyResult,
+    curves: pd.DataFrame,
+    adaptive: list[AdaptiveComparisonResult],
+    optimum: list[OptimumCheckResult],
+    detector: DetectorStudyResult,
+    transient: SwitchTransientResult,
+) -> tuple[str, ...]:
+    from gametheory.sim.studies import plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    ad = pd.DataFrame(
+        [
+            {
+                "topology": a.topology,
+                "concurrency": a.concurrency,
+                "poa_reduction": a.poa_reduction,
+                "poa_reduction_low": a.poa_reduction_ci[0],
+                "poa_reduction_high": a.poa_reduction_ci[1],
+                "throughput_cost": a.throughput_cost,
+                "throughput_cost_low": a.throughput_cost_ci[0],
+                "throughput_cost_high": a.throughput_cost_ci[1],
+                "ttft_p99_change": a.ttft_p99_change,
+                "seeds": a.n_seeds,
+            }
+            for a in adaptive
+        ]
+    )
+    opt = pd.concat(
+        [o.windows.assign(topology=o.topology, concurrency=o.concurrency) for o in optimum],
+        ignore_index=True,
+    )
+    tables = {
+        "regimes.csv": regimes.table,
+        "summary.csv": regimes.summary,
+        "curves.csv": curves,
+        "adaptive.csv": ad,
+        "optimum.csv": opt,
+        "detector.csv": detector.table,
+        "transient.csv": transient.table,
+    }
+    files = []
+    for name, frame in tables.items():
+        path = out / name
+        frame.to_csv(path, index=False)
+        files.append(str(path))
+    for topo in regimes.summary["topology"]:
+        safe = str(topo).replace("/", "")
+        heatmap, curve_plot = out / f"heatmap_{safe}.png", out / f"curves_{safe}.png"
+        plots.poa_heatmaps(regimes.table, topo, heatmap)
+        plots.policy_curves_figure(curves, topo, curve_plot)
+        files += [str(heatmap), str(curve_plot)]
+    return tuple(files)

@@ -1,0 +1,187 @@
+"""Results of the simulation studies: the regime sweep, adaptive against static routing,
+the optimum check and the whole study.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gametheory.control.results import DetectorStudyResult, SwitchTransientResult
+from gametheory.results import Result
+from gametheory.telemetry.results import KneeResult
+
+__all__ = [
+    "AdaptiveComparisonResult",
+    "OptimumCheckResult",
+    "RegimeStudyResult",
+    "SimulationStudyResult",
+]
+
+
+@dataclass(frozen=True, repr=False)
+class RegimeStudyResult(Result):
+    """PoA-hat across load and router settings: the three-regime shape of a sweep.
+
+    Attributes
+    ----------
+    table
+        The sweep table (:func:`gametheory.sim.sweep.sweep`), one row per cell.
+    summary
+        One row per topology: knee, low-load / plateau / saturated PoA-hat and the
+        spread across router settings in the plateau.
+    regimes
+        :func:`gametheory.telemetry.classify_regimes` of each topology's curve.
+    knees
+        :class:`KneeResult` per topology (``"1P/5D"``, ...).
+    converged
+        Whether a knee was found for every topology.
+    iterations
+        Simulations run.
+    method
+        What was computed.
+    """
+
+    table: Any
+    summary: Any
+    regimes: Any
+    knees: dict[str, KneeResult]
+    converged: bool
+    iterations: int
+    method: str
+
+
+@dataclass(frozen=True, repr=False)
+class AdaptiveComparisonResult(Result):
+    """The adaptive router against the static default, paired over seeds.
+
+    Attributes
+    ----------
+    topology
+        Deployment shape, e.g. ``"1P/5D"``.
+    concurrency
+        Closed-loop concurrency of the comparison.
+    poa_reduction
+        Mean over seeds of PoA-hat(static) / PoA-hat(adaptive) (> 1: adaptive is better).
+    poa_reduction_ci
+        Student-t interval of that mean.
+    throughput_cost
+        Mean over seeds of ``1 - throughput(adaptive) / throughput(static)``.
+    throughput_cost_ci
+        Student-t interval of that mean.
+    ttft_p99_change
+        Mean over seeds of ``TTFT P99(adaptive) / TTFT P99(static) - 1``.
+    per_seed
+        One row per seed with both policies' PoA-hat, throughput and TTFT P99.
+    confidence
+        Level of the intervals.
+    n_seeds
+        Seeds paired.
+    converged
+        Whether every simulation completed all its requests.
+    iterations
+        Simulations run.
+    method
+        What was compared.
+    """
+
+    topology: str
+    concurrency: int
+    poa_reduction: float
+    poa_reduction_ci: tuple[float, float]
+    throughput_cost: float
+    throughput_cost_ci: tuple[float, float]
+    ttft_p99_change: float
+    per_seed: Any
+    confidence: float
+    n_seeds: int
+    converged: bool
+    iterations: int
+    method: str
+
+
+@dataclass(frozen=True, repr=False)
+class OptimumCheckResult(Result):
+    """PoA-hat against the true PoA of the same arrivals (affinity-game MILP optimum).
+
+    Attributes
+    ----------
+    topology
+        Deployment shape.
+    concurrency
+        Closed-loop concurrency of the simulated run.
+    true_poa
+        Ratio of sums over windows: the router's social cost in the affinity game
+        built from the window over the game's optimum.
+    poa_hat
+        The estimator on the same decisions (ratio of sums over the same windows).
+    correlation
+        Pearson correlation of the per-window true PoA and PoA-hat.
+    windows
+        One row per window: first decision, requests, router cost, optimum, lower
+        bound, exactness, true PoA and PoA-hat.
+    all_exact
+        Whether every MILP was solved to optimality.
+    converged
+        Same as ``all_exact``.
+    iterations
+        MILPs solved.
+    method
+        Game construction and solver.
+    """
+
+    topology: str
+    concurrency: int
+    true_poa: float
+    poa_hat: float
+    correlation: float
+    windows: Any
+    all_exact: bool
+    converged: bool
+    iterations: int
+    method: str
+
+
+@dataclass(frozen=True, repr=False)
+class SimulationStudyResult(Result):
+    """The simulation study of the paper: regimes, adaptive router, referee checks.
+
+    Attributes
+    ----------
+    regimes
+        PoA-hat sweep and its three-regime summary.
+    adaptive
+        Adaptive versus static default at saturation, per topology.
+    optimum
+        PoA-hat against the affinity-game optimum, per topology.
+    detector
+        Detector false / missed switch rates.
+    transient
+        Latency around the adaptive router's switches; with the detector study, on the
+        topology whose throughput stops scaling first.
+    curves
+        PoA-hat and TTFT P99 versus concurrency per policy (one row per topology x
+        policy x concurrency, means over seeds).
+    files
+        Paths of the tables and figures written (empty when none).
+    wall_s
+        Wall time of the study.
+    converged
+        Whether every part converged.
+    iterations
+        Simulations run.
+    method
+        Grid description.
+    """
+
+    regimes: RegimeStudyResult
+    adaptive: tuple[AdaptiveComparisonResult, ...]
+    optimum: tuple[OptimumCheckResult, ...]
+    detector: DetectorStudyResult
+    transient: SwitchTransientResult
+    curves: Any
+    files: tuple[str, ...]
+    wall_s: float
+    converged: bool
+    iterations: int
+    method: str

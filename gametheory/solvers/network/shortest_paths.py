@@ -1,0 +1,218 @@
+"""All-or-nothing assignment: every OD demand on a shortest path, all origins at once.
+
+This is the inner step of the Frank-Wolfe family of traffic-assignment algorithms
+(LeBlanc, Morlok and Pierskalla, Transportation Research 9(5) 1975): given link costs,
+route each OD demand entirely on one cheapest path and return the link flows.
+
+Implementation (vectorised, no per-OD Python loop):
+
+1. one :func:`scipy.sparse.csgraph.dijkstra` call from every origin at once, with
+   predecessors, on the network's CSR matrix (parallel edges collapsed to the cheapest;
+   zone sink copies keep paths from passing through zones);
+2. the load of tree edge ``(pred v, v)`` is the demand of the subtree below ``v``: the
+   subtree sums of all trees come from pointer doubling (as in parallel list ranking,
+   Wyllie 1979), ``log2(depth)`` rounds of one ``np.bincount`` and one gather each;
+3. one ``np.bincount`` of those loads onto the edge chosen for each ``(pred v, v)`` pair.
+
+The doubling works on the tree structure, not on distances, so ties from zero-cost
+edges are safe. :class:`PathSet` extracts and indexes the paths themselves when path
+flows are tracked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sps
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+
+from gametheory.errors import SolverError
+from gametheory.games.network.routing import RoutingNetwork
+
+__all__ = ["AllOrNothing", "Assignment", "PathSet"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Largest ``n_nodes**2`` for which the (tail, head) -> pair lookup is a dense table.
+_DENSE_LOOKUP_MAX = 1 << 22
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The result of one all-or-nothing assignment.
+
+    Attributes
+    ----------
+    link_flows
+        Flow on each edge.
+    predecessors
+        ``(n_origins, n_nodes)`` shortest-path-tree predecessors (-9999 at roots and
+        unreachable nodes), internal node indices.
+    pair_edge
+        Edge used for each (tail, head) node pair (the cheapest of parallel edges).
+    """
+
+    link_flows: FloatArray
+    predecessors: NDArray[np.int32]
+    pair_edge: IntArray
+
+
+class AllOrNothing:
+    """All-or-nothing assignment prepared once for a network and reused every iteration.
+
+    Parameters
+    ----------
+    network
+        The split network of a routing game (:attr:`RoutingGame.network`).
+    """
+
+    def __init__(self, network: RoutingNetwork) -> None:
+        self.net = network
+        n = network.n_nodes
+        self.m = int(network.tail.size)
+        usable = np.flatnonzero(network.tail != network.head)
+        keys = network.tail[usable] * n + network.head[usable]
+        order = np.argsort(keys, kind="stable")
+        self._cand = usable[order]
+        sorted_keys = keys[order]
+        first = np.ones(sorted_keys.size, dtype=bool)
+        first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        self._group_start = np.flatnonzero(first)
+        self._group = np.cumsum(first) - 1
+        self._has_parallel = bool(self._group_start.size < self._cand.size)
+        self.pair_keys = sorted_keys[self._group_start]
+        pair_tail = self.pair_keys // n
+        self._indptr = np.searchsorted(pair_tail, np.arange(n + 1)).astype(np.int32)
+        self._indices = (self.pair_keys % n).astype(np.int32)
+        self._dense: IntArray | None = None
+        if n * n <= _DENSE_LOOKUP_MAX:
+            self._dense = np.full(n * n, -1, dtype=np.int64)
+            self._dense[self.pair_keys] = np.arange(self.pair_keys.size)
+        n_o = network.origins.size
+        self._demand = network.demand_matrix().reshape(-1)
+        # Flat (origin row, node) indices: int32 whenever they fit (halves memory traffic).
+        index = np.int32 if n_o * n + 1 < 2**31 else np.int64
+        self._row_offset: NDArray[Any] = (np.arange(n_o, dtype=index) * n)[:, None]
+        self._size = n_o * n
+
+    def _pair_index(self, keys: IntArray) -> IntArray:
+        if self._dense is not None:
+            return self._dense[keys]
+        return np.searchsorted(self.pair_keys, keys).astype(np.int64)
+
+    def _choose(self, costs: FloatArray) -> IntArray:
+        """Edge used for each node pair: the cheapest of its parallel edges."""
+        if not self._has_parallel:
+            return self._cand
+        order = np.lexsort((costs[self._cand], self._group))
+        return self._cand[order][self._group_start]
+
+    def __call__(self, costs: FloatArray) -> Assignment:
+        """Assign every OD demand to a shortest path under ``costs`` (one per edge)."""
+        net = self.net
+        n = net.n_nodes
+        pair_edge = self._choose(costs)
+        graph = sps.csr_matrix((costs[pair_edge], self._indices, self._indptr), shape=(n, n))
+        dist, pred = dijkstra(graph, directed=True, indices=net.origins, return_predecessors=True)
+        if net.od_rate.size and not np.all(np.isfinite(dist[net.od_row, net.od_dest])):
+            k = int(np.flatnonzero(~np.isfinite(dist[net.od_row, net.od_dest]))[0])
+            raise SolverError(
+                f"OD pair number {int(net.od_index[k])} has no finite-cost path at the current "
+                "flows (an edge cost is infinite: a capacity is saturated)"
+            )
+        flows = self._load(pred, pair_edge)
+        return Assignment(link_flows=flows, predecessors=pred, pair_edge=pair_edge)
+
+    def _load(self, pred: NDArray[np.int32], pair_edge: IntArray) -> FloatArray:
+        """Link flows of the shortest-path trees ``pred`` (subtree demand sums).
+
+        Pointer doubling on all trees at once: with ``A_k(w)`` the ancestor of ``w`` at
+        distance ``2^k`` (a sentinel slot when there is none) and ``S_k(v)`` the demand of
+        the descendants of ``v`` closer than ``2^k``,
+        ``S_{k+1}(v) = S_k(v) + sum_{w : A_k(w) = v} S_k(w)`` and ``A_{k+1} = A_k o A_k``.
+        Each round is one ``bincount`` and one gather; ``log2(depth)`` rounds.
+        """
+        n = self.net.n_nodes
+        size = self._size
+        parent = np.where(pred >= 0, pred + self._row_offset, size).reshape(-1)
+        reached = parent != size
+        anc = np.append(parent, parent.dtype.type(size))
+        load = np.append(self._demand, 0.0)
+        while True:
+            load += np.bincount(anc, weights=load, minlength=size + 1)
+            load[size] = 0.0
+            anc = anc[anc]
+            if not np.any(anc[:size] != size):
+                break
+        sel = np.flatnonzero(reached & (load[:size] > 0))
+        keys = pred.reshape(-1)[sel].astype(np.int64) * n + sel % n
+        flows = np.bincount(pair_edge[self._pair_index(keys)], weights=load[sel], minlength=self.m)
+        return np.asarray(flows, dtype=np.float64)
+
+    def paths(self, assignment: Assignment) -> list[tuple[int, ...]]:
+        """The shortest path (edge indices, origin first) of every OD pair of the network.
+
+        All OD pairs walk up their trees together, one hop per vectorised step; building
+        the tuples is a Python loop over OD pairs, so this is meant for small networks.
+        """
+        net = self.net
+        n = net.n_nodes
+        pred = assignment.predecessors
+        rows = net.od_row
+        origin = net.origins[rows]
+        cur = net.od_dest.copy()
+        hops: list[IntArray] = []
+        active = np.flatnonzero(cur != origin)
+        while active.size:
+            parent = pred[rows[active], cur[active]].astype(np.int64)
+            step = np.full(cur.size, -1, dtype=np.int64)
+            step[active] = assignment.pair_edge[self._pair_index(parent * n + cur[active])]
+            hops.append(step)
+            cur[active] = parent
+            active = active[cur[active] != origin[active]]
+        if not hops:
+            return [()] * cur.size
+        table = np.stack(hops, axis=1)[:, ::-1]
+        return [tuple(int(e) for e in row[row >= 0]) for row in table]
+
+
+class PathSet:
+    """An index of the paths met so far, for path flows kept alongside link flows.
+
+    Each distinct (OD pair, path) gets an integer id; a path-flow vector is indexed by id
+    and grows as new paths appear (older vectors are padded with zeros by :meth:`pad`).
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, tuple[int, ...]], int] = {}
+        self.od: list[int] = []
+        self.edges: list[tuple[int, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.edges)
+
+    def flows(self, paths: list[tuple[int, ...]], rates: FloatArray) -> FloatArray:
+        """Path-flow vector putting ``rates[k]`` on ``paths[k]`` (the k-th OD pair's path)."""
+        ids = np.empty(len(paths), dtype=np.int64)
+        for k, path in enumerate(paths):
+            key = (k, path)
+            pid = self._ids.get(key)
+            if pid is None:
+                pid = len(self.edges)
+                self._ids[key] = pid
+                self.od.append(k)
+                self.edges.append(path)
+            ids[k] = pid
+        return np.asarray(
+            np.bincount(ids, weights=rates, minlength=len(self.edges)), dtype=np.float64
+        )
+
+    def pad(self, vector: FloatArray) -> FloatArray:
+        """``vector`` extended with zeros to the current number of paths."""
+        if vector.size == len(self.edges):
+            return vector
+        return np.concatenate([vector, np.zeros(len(self.edges) - vector.size)])
