@@ -6,7 +6,7 @@ Target (issue 8): the sweep of Llama-3.1-70B on B200, 1P/5D and 1P/2D, concurren
 minutes on 2 cores. The sweep runs on a ``ProcessPoolExecutor`` with ``--workers``
 processes and, with ``--serial``, also serially (the two tables must be identical,
 bit for bit). With ``--study`` the whole study of
-:func:`gametheory.sim.studies.experiments.simulation_study` (curves for five policies,
+:func:`gametheory.sim.studies.study.simulation_study` (curves for five policies,
 adaptive comparison over 8 seeds, optimum check, detector Monte Carlo) runs too and
 its tables and figures go to ``--out``.
 
@@ -21,7 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
-from gametheory.sim.studies.experiments import StudyConfig, regime_study, simulation_study
+from gametheory.sim.studies.experiments import regime_study
+from gametheory.sim.studies.study import StudyConfig, simulation_study
 from gametheory.sim.sweep import SweepGrid, sweep
 
 

@@ -24,8 +24,8 @@ import pandas as pd
 
 from gametheory.sim.engine import simulate
 from gametheory.sim.routing import make_policy
-from gametheory.sim.studies.experiments import StudyConfig, simulation_study
 from gametheory.sim.studies.referee import cost_term_spread
+from gametheory.sim.studies.study import StudyConfig, simulation_study
 from gametheory.sim.sweep import Cell
 
 parser = argparse.ArgumentParser()

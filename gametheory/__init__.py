@@ -8,6 +8,7 @@ Typical use::
 """
 
 from gametheory import bounds, control, sim, telemetry
+from gametheory._version import __version__
 from gametheory.costs import (
     BPR,
     MM1,
@@ -32,7 +33,7 @@ from gametheory.games.normal_form import NormalFormGame
 from gametheory.games.pd.resource import PDResourceGame, SharedBudgetGame
 from gametheory.results import EquilibriumResult, OptimumResult, PoAResult
 from gametheory.sim import simulate
-from gametheory.solvers.caching.selfish import caching_price_of_anarchy
+from gametheory.solvers.caching.selfish_optimum import caching_price_of_anarchy
 from gametheory.solvers.common.best_response import best_response_dynamics
 from gametheory.solvers.common.enumeration import pure_equilibria
 from gametheory.solvers.common.optimum import social_optimum
@@ -47,8 +48,6 @@ from gametheory.solvers.network.wardrop import system_optimum, wardrop_equilibri
 from gametheory.solvers.pd.continuous import variational_equilibrium
 from gametheory.solvers.poa import price_of_anarchy
 from gametheory.telemetry import classify_regimes, detect_knee, fit_costs, load, poa_hat
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BPR",

@@ -14,9 +14,9 @@ from gametheory.errors import GameError
 from gametheory.games.affinity.game import AffinityRoutingGame
 from gametheory.solvers.affinity.optimum import enumerate_optimum
 from gametheory.solvers.affinity.poa import (
+    affinity_poa_curve,
     outcome_poa,
-    plot_poa_curve,
-    poa_curve,
+    plot_affinity_poa_curve,
     standard_outcomes,
 )
 from gametheory.solvers.affinity.routers import round_robin_router
@@ -78,7 +78,7 @@ def test_worst_equilibrium_needs_one() -> None:
 
 
 def test_poa_curve_shows_the_regime_change() -> None:
-    res = poa_curve(regime_game(), [6, 15, 60])
+    res = affinity_poa_curve(regime_game(), [6, 15, 60])
     affinity = res.ratios["cache-aware router"]
     balance = res.ratios["least loaded"]
     # Below saturation following the cache is (nearly) free and balancing wastes prefills.
@@ -93,15 +93,15 @@ def test_poa_curve_shows_the_regime_change() -> None:
 
 def test_poa_curve_with_custom_outcomes_and_plot() -> None:
     g = regime_game(20)
-    res = poa_curve(g, [5, 20], outcomes=lambda h: {"rr": round_robin_router(h)})
+    res = affinity_poa_curve(g, [5, 20], outcomes=lambda h: {"rr": round_robin_router(h)})
     assert list(res.ratios) == ["rr"]
-    ax = plot_poa_curve(res)
+    ax = plot_affinity_poa_curve(res)
     assert len(ax.lines) == 2  # the curve and the y = 1 reference
     assert ax.get_ylabel() == "social cost / optimum"
     with pytest.raises(GameError, match="loads"):
-        poa_curve(g, [])
+        affinity_poa_curve(g, [])
     with pytest.raises(GameError, match=r"loads must be request counts in 1\.\.20"):
-        poa_curve(g, [5, 21])
+        affinity_poa_curve(g, [5, 21])
 
 
 def test_standard_outcomes_names() -> None:
@@ -134,15 +134,15 @@ def test_poa_curve_over_arrival_rate_with_a_game_builder() -> None:
     def at_rate(rate: float) -> AffinityRoutingGame:
         return g.first(round(rate * window))
 
-    by_rate = poa_curve(at_rate, [5.0, 20.0], seed=0)
-    by_count = poa_curve(g, [10, 40], seed=0)
+    by_rate = affinity_poa_curve(at_rate, [5.0, 20.0], seed=0)
+    by_count = affinity_poa_curve(g, [10, 40], seed=0)
     assert by_rate.loads.tolist() == [5.0, 20.0]
     for name, values in by_count.ratios.items():
         assert by_rate.ratios[name] == pytest.approx(values)
     assert "built at each load level" in by_rate.method
-    ax = plot_poa_curve(by_rate, xlabel="arrival rate (requests/s)")
+    ax = plot_affinity_poa_curve(by_rate, xlabel="arrival rate (requests/s)")
     assert ax.get_xlabel() == "arrival rate (requests/s)"
     with pytest.raises(GameError, match="returned"):
-        poa_curve(lambda r: None, [1.0])  # type: ignore[arg-type,return-value]
+        affinity_poa_curve(lambda r: None, [1.0])  # type: ignore[arg-type,return-value]
     with pytest.raises(GameError, match="finite"):
-        poa_curve(at_rate, [float("nan")])
+        affinity_poa_curve(at_rate, [float("nan")])

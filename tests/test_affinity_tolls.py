@@ -13,11 +13,11 @@ from gametheory.solvers.affinity.optimum import affinity_optimum
 from gametheory.solvers.affinity.routers import kv_router
 from gametheory.solvers.affinity.tolls import (
     marginal_cost_router,
-    marginal_cost_tolls,
     nonatomic_version,
     omega_as_toll,
     switched_kv_router,
 )
+from gametheory.solvers.network.tolls import marginal_cost_tolls
 
 PIGOU_OPTIMUM = {1: 0.75, 2: 0.615100, 3: 0.527530, 4: 0.465008}  # THEORY.md section 6
 

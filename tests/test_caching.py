@@ -16,15 +16,17 @@ from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.caching.selfish import SelfishCachingGame
 from gametheory.solvers.caching.selfish import (
-    cache_paradox,
     caching_best_response_dynamics,
     caching_equilibria,
-    caching_extreme_equilibrium,
-    caching_optimum,
-    caching_price_of_anarchy,
     caching_regrets,
     greedy_equilibrium,
     is_caching_equilibrium,
+)
+from gametheory.solvers.caching.selfish_optimum import (
+    caching_extreme_equilibrium,
+    caching_optimum,
+    caching_price_of_anarchy,
+    check_cache_paradox,
 )
 from gametheory.solvers.common.enumeration import pure_equilibria
 
@@ -115,7 +117,7 @@ def test_closed_forms_reject_out_of_range() -> None:
 
 def test_cache_paradox_instance() -> None:
     before, after = library.cache_paradox()
-    res = cache_paradox(before, after)
+    res = check_cache_paradox(before, after)
     assert res.paradox
     assert res.before_worst_cost == pytest.approx(12.0)
     assert res.before_best_cost == pytest.approx(12.0)
@@ -127,16 +129,16 @@ def test_cache_paradox_instance() -> None:
     # without the new node's cheap cache, no paradox: compare a game with itself extended
     # by a node that never caches and has no demand
     inert = before.with_node([2.5, 1.5], demand=0.0, placement_cost=5.0, origin_distance=20.0)
-    assert not cache_paradox(before, inert).paradox
+    assert not check_cache_paradox(before, inert).paradox
 
 
 def test_cache_paradox_rejects_non_extension() -> None:
     before, after = library.cache_paradox()
     with pytest.raises(GameError, match="more nodes"):
-        cache_paradox(after, before)
+        check_cache_paradox(after, before)
     other = SelfishCachingGame.line(3, placement_cost=1.0)
     with pytest.raises(GameError, match="differ in demand"):
-        cache_paradox(before, other)
+        check_cache_paradox(before, other)
 
 
 # ------------------------------------------------------------- random instances

@@ -12,12 +12,9 @@ from gametheory.bounds import caching as bounds
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.caching.selfish import SelfishCachingGame
+from gametheory.solvers.caching import selfish_optimum as milp
 from gametheory.solvers.caching.selfish import (
-    cache_paradox,
     caching_equilibria,
-    caching_extreme_equilibrium,
-    caching_optimum,
-    caching_price_of_anarchy,
     greedy_equilibrium,
     is_caching_equilibrium,
 )
@@ -37,7 +34,7 @@ def test_complete_graph_has_poa_one_under_uniform_parameters(
     game = SelfishCachingGame.complete(
         n, placement_cost=alpha, distance=distance, demand=demand, n_objects=n_objects
     )
-    res = caching_price_of_anarchy(game)
+    res = milp.caching_price_of_anarchy(game)
     assert res.poa == pytest.approx(1.0) and res.pos == pytest.approx(1.0)
     enum = caching_equilibria(game)
     assert enum.worst.social_cost == pytest.approx(res.optimum_cost)
@@ -50,7 +47,7 @@ def test_line_growth_by_milp_follows_sqrt_n_over_two() -> None:
     # exact (MILP) worst equilibrium / optimum with alpha = n, against sqrt(n) / 2
     expected = {16: (136.0, 64.0), 25: (325.0, 127.0), 36: (666.0, 216.0)}
     for n, (worst, opt) in expected.items():
-        res = caching_price_of_anarchy(SelfishCachingGame.line(n, placement_cost=float(n)))
+        res = milp.caching_price_of_anarchy(SelfishCachingGame.line(n, placement_cost=float(n)))
         assert (res.worst_cost, res.optimum_cost) == pytest.approx((worst, opt))
         assert res.poa == pytest.approx(bounds.line_poa(n, n))
         assert 1.0 < res.poa / bounds.line_poa_growth(n) < 1.07
@@ -60,7 +57,7 @@ def test_line_growth_by_milp_follows_sqrt_n_over_two() -> None:
 def test_clique_with_outlier_closed_form_matches_milp(n: int) -> None:
     alpha, spread = 4.0, 0.5
     game = SelfishCachingGame.clique_with_outlier(n, alpha, spread=spread, far=alpha)
-    res = caching_price_of_anarchy(game)
+    res = milp.caching_price_of_anarchy(game)
     worst, best, opt = bounds.outlier_costs(n, alpha, spread, alpha)
     assert (res.worst_cost, res.best_cost, res.optimum_cost) == pytest.approx((worst, best, opt))
     assert res.worst_cost == pytest.approx(n * alpha)
@@ -72,7 +69,7 @@ def test_general_metrics_have_linear_poa() -> None:
     # far = alpha and spread / alpha -> 0: PoA = n alpha / (2 alpha + (n - 2) spread) ~ n / 2
     for n in (10, 100, 1000):
         assert bounds.outlier_poa(n, 1.0, 1e-6, 1.0) == pytest.approx(n / 2, rel=1e-3)
-    res = caching_price_of_anarchy(
+    res = milp.caching_price_of_anarchy(
         SelfishCachingGame.clique_with_outlier(12, 1.0, spread=1e-3, far=1.0)
     )
     assert res.poa == pytest.approx(12 / (2 + 10e-3))
@@ -98,9 +95,9 @@ def test_games_and_results_render_in_jupyter() -> None:
     enum = caching_equilibria(game)
     assert "<caption>CachingEquilibriaResult</caption>" in enum._repr_html_()
     assert enum.n_equilibria == 2
-    paradox = cache_paradox(*library.cache_paradox())
+    paradox = milp.check_cache_paradox(*library.cache_paradox())
     assert "<caption>CacheParadoxResult</caption>" in paradox._repr_html_()
-    poa = caching_price_of_anarchy(game)
+    poa = milp.caching_price_of_anarchy(game)
     assert "<caption>PoAResult</caption>" in poa._repr_html_()
 
 
@@ -123,12 +120,12 @@ def test_greedy_and_milps_on_symmetric_non_metric_distances(game: SelfishCaching
     greedy = greedy_equilibrium(game)
     assert greedy.is_equilibrium and is_caching_equilibrium(game, greedy.placement)
     enum = caching_equilibria(game)
-    worst = caching_extreme_equilibrium(game, "worst")
-    best = caching_extreme_equilibrium(game, "best")
+    worst = milp.caching_extreme_equilibrium(game, "worst")
+    best = milp.caching_extreme_equilibrium(game, "best")
     assert worst.social_cost == pytest.approx(enum.worst.social_cost)
     assert best.social_cost == pytest.approx(enum.best.social_cost)
     assert worst.is_equilibrium and best.is_equilibrium
-    assert caching_optimum(game).social_cost <= best.social_cost + 1e-9
+    assert milp.caching_optimum(game).social_cost <= best.social_cost + 1e-9
     assert best.social_cost - 1e-9 <= greedy.social_cost <= worst.social_cost + 1e-9
 
 

@@ -16,11 +16,10 @@ from gametheory.solvers.pd.continuous import (
     diagonal_strict_concavity,
     extragradient,
     kkt_equilibrium,
-    natural_residual,
     normalized_equilibrium,
-    project,
     variational_equilibrium,
 )
+from gametheory.solvers.pd.vi import natural_residual, project
 
 METHODS = ["extragradient", "kkt"]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 import gametheory as gt
-from gametheory.costs import X
+from gametheory.costs.base import X
 
 
 def test_polynomial_known_values() -> None:

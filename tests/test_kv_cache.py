@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory.errors import GameError, TelemetryError
-from gametheory.games.caching.kv import HierarchicalKVCachingGame, KVHardware
+from gametheory.games.caching.kv import HierarchicalKVCachingGame
+from gametheory.games.caching.kv_hardware import KVHardware
 from gametheory.solvers.caching.kv import (
     kv_best_response,
     kv_best_response_dynamics,

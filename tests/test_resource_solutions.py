@@ -27,7 +27,7 @@ from gametheory.solvers.pd.mechanisms import (
     proportional_share,
     sla_planner,
 )
-from gametheory.solvers.pd.regimes import plot_poa_curve, poa_curve
+from gametheory.solvers.pd.regimes import pd_poa_curve, plot_pd_poa_curve
 
 
 @pytest.mark.parametrize("load", [5.0, 30.0, 70.0])
@@ -169,7 +169,7 @@ def test_poa_curve_is_flat_then_blows_up_for_llama_70b() -> None:
     cap = game.capacity
     low = np.linspace(0.005, 0.05, 4) * cap
     high = np.array([0.9, 0.97]) * cap
-    curve = poa_curve(game, np.concatenate([low, high]))
+    curve = pd_poa_curve(game, np.concatenate([low, high]))
     worst = curve.ratios["gne_worst"]
     assert np.all(worst >= 1.0)
     assert np.all(worst[:4] <= 1.05) and worst[:4].max() / worst[:4].min() <= 1.05
@@ -177,12 +177,12 @@ def test_poa_curve_is_flat_then_blows_up_for_llama_70b() -> None:
     # The coordinated concept stays efficient across the range.
     np.testing.assert_allclose(curve.ratios["variational"], 1.0)
     assert np.all(curve.ratios["gne_best"] == 1.0)
-    ax = plot_poa_curve(curve)
+    ax = plot_pd_poa_curve(curve)
     assert len(ax.get_lines()) >= len(curve.ratios)
     with pytest.raises(GameError, match="loads"):
-        poa_curve(game, [cap])
+        pd_poa_curve(game, [cap])
     with pytest.raises(GameError, match="loads"):
-        poa_curve(game, [-1.0])
+        pd_poa_curve(game, [-1.0])
 
 
 def test_nemotron_340b_game() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from gametheory.errors import GameError
-from gametheory.sim.studies.experiments import StudyConfig, adaptive_comparison, regime_study
+from gametheory.sim.studies.experiments import adaptive_comparison, regime_study
 from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
 from gametheory.sim.studies.referee import (
     _window_game,
@@ -19,6 +19,7 @@ from gametheory.sim.studies.referee import (
     switch_transient,
 )
 from gametheory.sim.studies.results import RegimeStudyResult
+from gametheory.sim.studies.study import StudyConfig
 from gametheory.sim.sweep import Cell, SweepGrid
 from gametheory.solvers.affinity.optimum import enumerate_optimum, milp_optimum
 

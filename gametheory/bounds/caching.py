@@ -3,7 +3,7 @@
 Unit demand at every node, a uniform placement cost ``alpha`` and no origin (a node with
 no replica anywhere pays an infinite cost), as in THEORY.md section 3. The values were
 derived for this library (they are not Chun et al.'s tables) and are checked against the
-exact MILPs of :mod:`gametheory.solvers.caching.selfish` in the tests.
+exact MILPs of :mod:`gametheory.solvers.caching.selfish_optimum` in the tests.
 
 * Complete graph ``K_n``, all distances ``d``: the equilibria are the optima
   (PoA = PoS = 1); the cost is ``min(alpha + (n - 1) d, n alpha)``.
@@ -133,7 +133,7 @@ def line_costs(n: int, alpha: float) -> tuple[float, float, float]:
     if not a > k - 1:
         raise GameError(
             f"the line closed form needs alpha > n - 1 = {k - 1}, got {a:g}; "
-            "use gametheory.solvers.caching.selfish.caching_price_of_anarchy"
+            "use gametheory.solvers.caching.selfish_optimum.caching_price_of_anarchy"
         )
     worst = a + k * (k - 1) / 2
     best = a + (k * k) // 4

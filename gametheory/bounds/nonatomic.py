@@ -15,8 +15,9 @@ Roughgarden and Tardos, JACM 49(2) 2002). Correa, Schulz and Stier-Moses
 This module computes the bound numerically for any costs (library cost functions,
 :class:`~gametheory.costs.Tabulated` curves fitted from telemetry, plain Python
 functions), with the maximising ``(c, x, r)`` as certificate, and in closed form for
-polynomials of degree ``d``, M/M/1 delays with bounded traffic and BPR functions with a
-bounded volume/capacity ratio.
+polynomials of degree ``d`` and BPR functions with a bounded volume/capacity ratio. The
+closed form for M/M/1 delays with bounded traffic is
+:func:`gametheory.bounds.queueing.mm1_bound`.
 """
 
 from __future__ import annotations
@@ -36,13 +37,7 @@ from gametheory.bounds.results import BoundResult
 from gametheory.costs import MM1, CostFunction, Tabulated
 from gametheory.errors import GameError
 
-__all__ = [
-    "beta_bound",
-    "bpr_bound",
-    "mm1_bound",
-    "pigou_bound",
-    "polynomial_bound",
-]
+__all__ = ["beta_bound", "bpr_bound", "pigou_bound", "polynomial_bound"]
 
 FloatArray = NDArray[np.float64]
 CostLike = CostFunction | Callable[[FloatArray], Any]
@@ -110,53 +105,6 @@ def polynomial_bound(degree: float) -> BoundResult:
             "(Roughgarden 2003)"
         ),
         certificate={"cost": f"x^{d:g}", "x": x_star, "r": 1.0, "beta": beta},
-    )
-
-
-def mm1_bound(u_min: float, r_max: float) -> BoundResult:
-    """Pigou bound of M/M/1 delays ``1/(u - x)`` with ``u >= u_min`` and traffic ``<= r_max``.
-
-    ``alpha = (1 + sqrt(u_min / (u_min - r_max))) / 2``; tight on two links: an M/M/1 link
-    of capacity ``u_min`` and a constant link of cost ``1/(u_min - r_max)``, demand
-    ``r_max``.
-
-    Parameters
-    ----------
-    u_min
-        Smallest service rate (capacity) of a link, positive.
-    r_max
-        Largest total traffic rate, ``0 <= r_max < u_min``.
-
-    Raises
-    ------
-    GameError
-        If ``r_max >= u_min`` (the queues would be unstable: the PoA is unbounded).
-
-    References
-    ----------
-    Roughgarden, JCSS 67(2) 2003 (M/M/1 delay functions with bounded traffic).
-    """
-    u = as_real(u_min, "u_min", positive=True)
-    rmax = as_real(r_max, "r_max")
-    if rmax >= u:
-        raise GameError(
-            f"r_max must be below u_min (stable queues), got r_max={r_max!r} >= u_min={u_min!r}"
-        )
-    us, rs = sp.nsimplify(u), sp.nsimplify(rmax)
-    expr = (1 + sp.sqrt(us / (us - rs))) / 2
-    x_star = u - math.sqrt(u * (u - rmax))
-    return closed_form(
-        expr,
-        value=(1.0 + math.sqrt(u / (u - rmax))) / 2.0,
-        quantity="PoA",
-        setting=f"nonatomic routing, M/M/1 delays with capacity >= {u:g}, total rate <= {rmax:g}",
-        tight=True,
-        tight_instance=(
-            f"two links: 1/({u:g} - x) and the constant {1.0 / (u - rmax):g}, demand {rmax:g}"
-        ),
-        source=_ROUGHGARDEN,
-        theorem="Pigou bound of M/M/1 delay functions with bounded traffic",
-        certificate={"cost": f"1/({u:g} - x)", "x": x_star, "r": rmax},
     )
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from gametheory import __version__
+from gametheory._version import __version__
 from gametheory.errors import GameTheoryError
 
 __all__ = ["build_parser", "main"]

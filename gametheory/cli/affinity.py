@@ -4,7 +4,7 @@ Builds an :class:`~gametheory.games.affinity.game.AffinityRoutingGame` -- a synt
 identical workers with BPR-shaped latency ``1 + (n / knee)^4`` and Zipf-popular prefix
 groups, or the prompts of a Mooncake trace (``--trace``, JSON lines with ``hash_ids``) --
 and prints each outcome's social cost over the optimum at each load (the first ``n``
-arrivals), as :func:`~gametheory.solvers.affinity.poa.poa_curve` computes it.
+arrivals), as :func:`~gametheory.solvers.affinity.poa.affinity_poa_curve` computes it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from gametheory.costs import BPR
 from gametheory.errors import GameError, TelemetryError
 from gametheory.games.affinity.game import AffinityRoutingGame
 from gametheory.results import EquilibriumResult
-from gametheory.solvers.affinity.poa import plot_poa_curve, poa_curve, standard_outcomes
+from gametheory.solvers.affinity.poa import (
+    affinity_poa_curve,
+    plot_affinity_poa_curve,
+    standard_outcomes,
+)
 from gametheory.solvers.affinity.results import PoACurveResult, RouterOutcome
 
 __all__ = ["read_hash_ids", "register", "run"]
@@ -114,14 +118,14 @@ def run(args: argparse.Namespace) -> int:
     def outcomes(g: AffinityRoutingGame) -> dict[str, RouterOutcome | EquilibriumResult]:
         return standard_outcomes(g, omega=args.omega, temperature=args.temperature, seed=0)
 
-    curve = poa_curve(game, loads, outcomes=outcomes, time_limit=args.time_limit)
+    curve = affinity_poa_curve(game, loads, outcomes=outcomes, time_limit=args.time_limit)
     print(game)
     print(format_curve(curve))
     if args.plot:
         import matplotlib
 
         matplotlib.use("Agg")
-        ax = plot_poa_curve(curve)
+        ax = plot_affinity_poa_curve(curve)
         ax.figure.savefig(args.plot, bbox_inches="tight")
         print(f"plot written to {args.plot}")
     return 0

@@ -21,7 +21,8 @@ import numpy as np
 
 from gametheory.bounds.atomic import aland_bound
 from gametheory.bounds.exact_lp import exact_poa_lp
-from gametheory.bounds.nonatomic import bpr_bound, mm1_bound, polynomial_bound
+from gametheory.bounds.nonatomic import bpr_bound, polynomial_bound
+from gametheory.bounds.queueing import mm1_bound
 from gametheory.bounds.results import BoundResult
 from gametheory.bounds.smoothness import smoothness_bound
 from gametheory.bounds.symbolic import symbolic_pigou_bound

@@ -6,8 +6,8 @@ computes its Price of Anarchy and puts it next to the analytic bound of its cost
 from :mod:`gametheory.bounds`, so the output doubles as a smoke test of the library.
 
 The second part (skipped with ``--no-sim``) runs
-:func:`gametheory.sim.studies.experiments.simulation_study` with
-:meth:`~gametheory.sim.studies.experiments.StudyConfig.reduced` on the embedded defaults
+:func:`gametheory.sim.studies.study.simulation_study` with
+:meth:`~gametheory.sim.studies.study.StudyConfig.reduced` on the embedded defaults
 (Llama-3.1-70B on B200, 1P/5D and 1P/2D, the paper's workload): PoA-hat per
 concurrency and (omega, tau), the knee, adaptive versus static routing at saturation,
 PoA-hat against the affinity-game optimum and the detector's switch rates; its tables
@@ -124,7 +124,7 @@ def _print(rows: list[DemoRow]) -> None:
 
 def run_simulation_demo(out_dir: str | Path, *, verbose: bool = False) -> SimulationStudyResult:
     """The reduced simulation study, its tables and figures written to ``out_dir``."""
-    from gametheory.sim.studies.experiments import StudyConfig, simulation_study
+    from gametheory.sim.studies.study import StudyConfig, simulation_study
 
     def say(msg: str) -> None:
         if verbose:

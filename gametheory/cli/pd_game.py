@@ -20,7 +20,7 @@ from gametheory.solvers.pd.equilibria import (
     pd_variational_equilibrium,
 )
 from gametheory.solvers.pd.mechanisms import proportional_share, sla_planner
-from gametheory.solvers.pd.regimes import CONCEPTS, poa_curve
+from gametheory.solvers.pd.regimes import CONCEPTS, pd_poa_curve
 
 __all__ = ["register"]
 
@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{out.concept:<18s} {out.allocation} ratio {out.ratio:.6g}")
     if args.curve > 0:
         loads = np.linspace(0.01, 0.97, args.curve) * game.capacity
-        curve = poa_curve(game, loads, ttft_target=args.ttft_target, itl_target=args.itl_target)
+        curve = pd_poa_curve(game, loads, ttft_target=args.ttft_target, itl_target=args.itl_target)
         print("load(req/s) " + " ".join(f"{k:>18s}" for k in CONCEPTS))
         for j, load in enumerate(curve.loads):
             print(f"{load:11.3f} " + " ".join(f"{curve.ratios[k][j]:18.6g}" for k in CONCEPTS))

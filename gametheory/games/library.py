@@ -99,7 +99,8 @@ def cache_paradox() -> tuple[SelfishCachingGame, SelfishCachingGame]:
     Returns
     -------
     tuple
-        ``(before, after)``; check with :func:`gametheory.solvers.caching.selfish.cache_paradox`.
+        ``(before, after)``; check with
+        :func:`gametheory.solvers.caching.selfish_optimum.cache_paradox`.
     """
     before = SelfishCachingGame(
         [[0.0, 1.0], [1.0, 0.0]],

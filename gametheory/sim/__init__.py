@@ -57,13 +57,7 @@ from gametheory.sim.serving.cluster import Cluster, topology_name
 from gametheory.sim.serving.hardware import B200, GPU, GPUS, H100, H200, gpu
 from gametheory.sim.serving.models import LLAMA_3_1_70B, MODELS, NEMOTRON_4_340B, ModelSpec, model
 from gametheory.sim.serving.step_time import DEFAULT_PARAMS, StepTimeModel, StepTimeParams
-from gametheory.sim.studies.experiments import (
-    StudyConfig,
-    adaptive_comparison,
-    lag_study,
-    regime_study,
-    simulation_study,
-)
+from gametheory.sim.studies.experiments import adaptive_comparison, lag_study, regime_study
 from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
 from gametheory.sim.studies.referee import (
     cost_term_spread,
@@ -71,6 +65,7 @@ from gametheory.sim.studies.referee import (
     optimum_check,
     switch_transient,
 )
+from gametheory.sim.studies.study import StudyConfig, simulation_study
 from gametheory.sim.sweep import PAPER_CONCURRENCY, SweepGrid, sweep
 from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
 

@@ -25,9 +25,9 @@ __all__ = [
     "METRIC_ALIASES",
     "concurrency_from_config",
     "concurrency_from_path",
+    "metrics_sweep_row",
     "parse_sections_csv",
     "summarize_requests",
-    "sweep_row",
     "to_ms",
 ]
 
@@ -109,7 +109,7 @@ def deployment_from_path(path: Path) -> str:
     return re.sub(r"[-_]?concurrency[_-]?\d+$", "", folder, flags=re.IGNORECASE) or folder
 
 
-def sweep_row(
+def metrics_sweep_row(
     metrics: Mapping[str, Mapping[str, float]],
     *,
     deployment: str,
@@ -228,6 +228,6 @@ def summarize_requests(
     if concurrency is None:
         conc = requests["concurrency"].dropna()
         concurrency = float(conc.iloc[0]) if len(conc) else float("nan")
-    return sweep_row(
+    return metrics_sweep_row(
         metrics, deployment=deployment, concurrency=concurrency, source=source, policy=policy
     )

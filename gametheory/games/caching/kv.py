@@ -16,21 +16,10 @@ instead of placement costs; blocks are treated as independent (the prefix depend
 KV blocks is ignored) and the placement is static over the trace (popularity, not
 eviction dynamics).
 
-The access table must satisfy ``self <= node <= cluster`` in every tier (a peer is never
-closer than oneself, a remote server never closer than a local peer).
-
-Default hardware (:class:`KVHardware`): one H100 SXM per worker, 8 per server, serving
-Llama-3.1-8B with a BF16 KV cache. Sources: NVIDIA H100 datasheet (HBM3 3.35 TB/s,
-NVLink 4 900 GB/s bidirectional = 450 GB/s per direction, 989 TFLOP/s dense BF16); PCIe
-Gen5 x16 64 GB/s per direction (PCI-SIG); NVIDIA DGX H100 user guide (2 TB DRAM, 8 x
-3.84 TB NVMe U.2, eight ConnectX-7 400 Gb/s InfiniBand NICs, i.e. 50 GB/s per GPU);
-a PCIe Gen4 NVMe drive reads about 7 GB/s; Llama-3.1-8B config (32 layers, 8 KV heads of
-dimension 128: ``2 * 32 * 8 * 128 * 2`` bytes = 128 KiB of KV per token). Assumptions of
-this library, not measurements: remote storage at 12.5 GB/s per worker (a 100 Gb/s
-share), prefill at 50 % model-FLOPs utilisation with ``2 * 8.03e9`` FLOPs per token
-(attention FLOPs ignored), and per-worker capacities: 800 blocks of HBM (about 52 GB after
-weights and activations), 1,900 of DRAM (half of a 256 GB share), 57,000 of SSD (one
-3.84 TB drive) and 100,000 of remote storage.
+The tiers, the access table (nondecreasing ``self <= node <= cluster`` in every tier) and
+the default hardware (:class:`~gametheory.games.caching.kv_hardware.KVHardware`, from the
+H100 and DGX H100 datasheets) are in :mod:`gametheory.games.caching.kv_hardware`; the
+request rates of a Mooncake trace are counted by :mod:`gametheory.games.caching.kv_trace`.
 
 References
 ----------
@@ -41,9 +30,7 @@ architecture for LLM serving. FAST 2025 (the traces: ``hash_ids`` of 512-token b
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -51,96 +38,21 @@ import numpy as np
 import scipy.sparse as sps
 from numpy.typing import ArrayLike, NDArray
 
-from gametheory.errors import GameError, TelemetryError
-from gametheory.games.caching.selfish import as_float_array, check_count
+from gametheory.errors import GameError
+from gametheory.games.caching.kv_hardware import (
+    KVHardware,
+    check_access_table,
+    check_capacities,
+    check_tier_names,
+)
+from gametheory.games.caching.kv_trace import trace_rates
+from gametheory.games.caching.validation import check_count, nonnegative_array, nonnegative_vector
 
-__all__ = ["TIER_NAMES", "HierarchicalKVCachingGame", "KVHardware"]
+__all__ = ["HierarchicalKVCachingGame"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 TierArray = NDArray[np.int8]
-
-TIER_NAMES = ("G1 HBM", "G2 host DRAM", "G3 local SSD", "G4 remote")
-RELATIONS = ("self", "node", "cluster")
-
-
-@dataclass(frozen=True)
-class KVHardware:
-    """Hardware and model numbers behind the default access costs (see the module notes).
-
-    Bandwidths in bytes per second, capacities in blocks per worker.
-    """
-
-    block_tokens: int = 512
-    kv_bytes_per_token: float = 2 * 32 * 8 * 128 * 2  # Llama-3.1-8B, BF16
-    hbm_bandwidth: float = 3.35e12  # H100 SXM HBM3
-    nvlink_bandwidth: float = 450e9  # NVLink 4, per direction
-    pcie_bandwidth: float = 64e9  # PCIe Gen5 x16, host DRAM <-> GPU
-    ssd_bandwidth: float = 7e9  # PCIe Gen4 NVMe read
-    infiniband_bandwidth: float = 50e9  # NDR 400 Gb/s per GPU
-    remote_bandwidth: float = 12.5e9  # assumed 100 Gb/s storage share
-    prefill_flops_per_token: float = 2 * 8.03e9  # 2 x parameters
-    gpu_flops: float = 989e12  # H100 SXM dense BF16
-    mfu: float = 0.5  # assumed model-FLOPs utilisation of prefill
-    hbm_blocks: int = 800
-    dram_blocks: int = 1900
-    ssd_blocks: int = 57_000
-    remote_blocks: int = 100_000
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not np.isfinite(value) or value < 0:
-                raise GameError(f"KVHardware.{f.name} must be finite and nonnegative, got {value}")
-            if value == 0 and not f.name.endswith("_blocks"):
-                raise GameError(f"KVHardware.{f.name} must be positive, got {value}")
-        if not 0 < self.mfu <= 1:
-            raise GameError(f"KVHardware.mfu must be in (0, 1], got {self.mfu}")
-
-    @property
-    def block_bytes(self) -> float:
-        """Bytes of KV cache in one full block."""
-        return float(self.block_tokens * self.kv_bytes_per_token)
-
-    def access_costs(self) -> FloatArray:
-        """Seconds to bring one full block into a GPU: rows self/node/cluster, columns G1..G4.
-
-        The time is bytes over the bottleneck bandwidth of the path: own HBM, DRAM over
-        PCIe, SSD, remote storage; a peer's HBM over NVLink (same server) or InfiniBand
-        (another server); a peer's DRAM or SSD behind the same links.
-        """
-        hbm, nvl, pcie = self.hbm_bandwidth, self.nvlink_bandwidth, self.pcie_bandwidth
-        ssd, ib, remote = self.ssd_bandwidth, self.infiniband_bandwidth, self.remote_bandwidth
-        bw = np.array(
-            [
-                [hbm, pcie, ssd, remote],
-                [min(nvl, hbm), pcie, ssd, remote],
-                [min(ib, hbm), min(ib, pcie), min(ib, ssd), remote],
-            ]
-        )
-        return np.asarray(self.block_bytes / bw, dtype=np.float64)
-
-    def recompute_seconds(self, tokens: ArrayLike) -> FloatArray:
-        """Prefill time of ``tokens`` tokens: ``tokens * flops_per_token / (flops * mfu)``."""
-        t = np.asarray(tokens, dtype=np.float64)
-        return np.asarray(t * self.prefill_flops_per_token / (self.gpu_flops * self.mfu))
-
-    def capacities(self) -> IntArray:
-        """Capacities of G1..G4 in blocks per worker."""
-        return np.array(
-            [self.hbm_blocks, self.dram_blocks, self.ssd_blocks, self.remote_blocks],
-            dtype=np.int64,
-        )
-
-
-def _float_array(value: object, name: str) -> FloatArray:
-    """A finite, nonnegative float array (GameError naming ``name`` otherwise)."""
-    arr = as_float_array(value, name)
-    if not np.all(np.isfinite(arr)):
-        raise GameError(f"{name} must be finite (no NaN or inf)")
-    if np.any(arr < 0):
-        raise GameError(f"{name} must be nonnegative, got minimum {arr.min():g}")
-    return arr
 
 
 class HierarchicalKVCachingGame:
@@ -195,9 +107,9 @@ class HierarchicalKVCachingGame:
     ) -> None:
         if sps.issparse(rates):
             r = sps.csr_array(rates, dtype=np.float64)
-            _float_array(r.data, "rates")
+            nonnegative_array(r.data, "rates")
         else:
-            dense = _float_array(rates, "rates")
+            dense = nonnegative_array(rates, "rates")
             if dense.ndim != 2:
                 raise GameError(f"rates must be 2-D (workers x blocks), got shape {dense.shape}")
             r = sps.csr_array(dense)
@@ -214,43 +126,19 @@ class HierarchicalKVCachingGame:
             raise GameError("node_of_worker must be nonnegative server indices")
         _, self.node_of_worker = np.unique(nodes, return_inverse=True)
         self.node_of_worker = self.node_of_worker.astype(np.int64)
-        table = _float_array(access_costs, "access_costs")
-        if table.ndim != 2 or table.shape[0] != 3:
-            raise GameError(
-                "access_costs must have shape (3, n_tiers) (rows self, node, cluster), got "
-                f"{table.shape}"
-            )
-        n_tiers = table.shape[1]
-        if np.any(np.diff(table, axis=0) < 0):
-            r_i, t_i = (int(v) for v in np.argwhere(np.diff(table, axis=0) < 0)[0])
-            raise GameError(
-                f"access_costs must be nondecreasing self <= node <= cluster: tier {t_i} has "
-                f"{RELATIONS[r_i + 1]} cost {table[r_i + 1, t_i]:g} < {RELATIONS[r_i]} cost "
-                f"{table[r_i, t_i]:g}"
-            )
-        self.access_table = table
-        cap = np.asarray(capacities)
-        if np.any(np.asarray(cap, dtype=np.float64) < 0):
-            raise GameError(f"capacities must be nonnegative, got minimum {cap.min()}")
-        if not np.issubdtype(cap.dtype, np.integer) and not np.all(np.mod(cap, 1) == 0):
-            raise GameError("capacities must be integers (blocks)")
-        try:
-            self.capacities = np.broadcast_to(cap.astype(np.int64), (n_workers, n_tiers)).copy()
-        except ValueError as exc:
-            raise GameError(
-                f"capacities must have shape ({n_tiers},) or ({n_workers}, {n_tiers}), got "
-                f"{cap.shape}"
-            ) from exc
-        self.miss_costs = _vector(miss_costs, "miss_costs", n_blocks)
+        self.access_table = check_access_table(access_costs)
+        n_tiers = self.access_table.shape[1]
+        self.capacities = check_capacities(capacities, n_workers, n_tiers)
+        self.miss_costs = nonnegative_vector(miss_costs, "miss_costs", n_blocks)
         self.block_sizes = (
             np.ones(n_blocks)
             if block_sizes is None
-            else _vector(block_sizes, "block_sizes", n_blocks)
+            else nonnegative_vector(block_sizes, "block_sizes", n_blocks)
         )
         slots = (
             np.ones(n_blocks)
             if block_slots is None
-            else _vector(block_slots, "block_slots", n_blocks)
+            else nonnegative_vector(block_slots, "block_slots", n_blocks)
         )
         if np.any(slots < 1) or np.any(np.mod(slots, 1) != 0):
             raise GameError("block_slots must be positive integers")
@@ -262,13 +150,7 @@ class HierarchicalKVCachingGame:
         self._index = {b: i for i, b in enumerate(ids)}
         if len(self._index) != n_blocks:
             raise GameError("block_ids must be unique")
-        if tier_names is None:
-            names = TIER_NAMES if n_tiers == len(TIER_NAMES) else [f"T{t}" for t in range(n_tiers)]
-        else:
-            names = list(tier_names)
-        if len(names) != n_tiers:
-            raise GameError(f"tier_names must have {n_tiers} names, got {len(names)}")
-        self.tier_names = tuple(names)
+        self.tier_names = check_tier_names(tier_names, n_tiers)
         #: Fraction of the trace's block requests kept (1 unless built with top_blocks).
         self.coverage = 1.0
         #: Requests read from the trace (None unless built by :meth:`from_trace`).
@@ -509,11 +391,10 @@ class HierarchicalKVCachingGame:
     ) -> HierarchicalKVCachingGame:
         """Build the game from a Mooncake trace (JSON lines with ``hash_ids``).
 
-        Each request ``{timestamp (ms), input_length, output_length, hash_ids}`` is routed
-        to a worker (``"round-robin"`` in arrival order, or uniformly at ``"random"`` from
-        ``seed``); block ``k`` of a request covers ``min(512, input_length - 512 k)``
-        tokens. The rate of block ``b`` at worker ``u`` is the number of ``u``'s requests
-        containing ``b`` divided by ``duration`` (default: the trace's time span).
+        Each request is routed to a worker (``"round-robin"`` in arrival order, or
+        uniformly at ``"random"`` from ``seed``); the rate of block ``b`` at worker ``u`` is
+        the number of ``u``'s requests containing ``b`` divided by ``duration`` (default:
+        the trace's time span), see :func:`~gametheory.games.caching.kv_trace.trace_rates`.
 
         Parameters
         ----------
@@ -522,7 +403,8 @@ class HierarchicalKVCachingGame:
         n_nodes, gpus_per_node
             The cluster: worker ``g`` of server ``s`` is ``s * gpus_per_node + g``.
         hardware
-            Hardware numbers for the access and miss costs (default :class:`KVHardware`).
+            Hardware numbers for the access and miss costs (default
+            :class:`~gametheory.games.caching.kv_hardware.KVHardware`).
         capacities
             Blocks per tier per worker (default ``hardware.capacities()``).
         routing, seed
@@ -546,116 +428,25 @@ class HierarchicalKVCachingGame:
         if capacities is not None and np.any(np.asarray(capacities, dtype=np.float64) < 0):
             raise GameError(f"capacities must be nonnegative, got {capacities!r}")
         n_workers = check_count(n_nodes, "n_nodes") * check_count(gpus_per_node, "gpus_per_node")
-        stamps, lengths, ids, counts = _read_trace(Path(path), max_requests)
-        n_req = len(stamps)
-        if routing == "round-robin":
-            worker = np.arange(n_req, dtype=np.int64) % n_workers
-        elif routing == "random":
-            worker = np.random.default_rng(seed).integers(0, n_workers, size=n_req)
-        else:
-            raise GameError(f"routing must be 'round-robin' or 'random', got {routing!r}")
-        if duration is None:
-            span = (stamps.max() - stamps.min()) / 1000.0
-            if span <= 0:
-                raise GameError("the trace spans no time: pass duration (seconds)")
-            seconds = float(span)
-        else:
-            seconds = float(_float_array(duration, "duration"))
-            if seconds <= 0:
-                raise GameError(f"duration must be positive, got {duration!r}")
-        req = np.repeat(np.arange(n_req), counts)
-        pos = np.arange(len(ids)) - np.repeat(np.cumsum(counts) - counts, counts)
-        tokens = np.clip(lengths[req] - pos * hw.block_tokens, 1, hw.block_tokens)
-        uniq, col = np.unique(ids, return_inverse=True)
-        size_tokens = np.zeros(len(uniq))
-        np.maximum.at(size_tokens, col, tokens)
-        popularity = np.bincount(col, minlength=len(uniq))
-        keep = np.arange(len(uniq))
-        coverage = 1.0
-        if top_blocks is not None:
-            k = check_count(top_blocks, "top_blocks")
-            keep = np.lexsort((uniq, -popularity))[:k]
-            keep.sort()
-            coverage = float(popularity[keep].sum() / popularity.sum())
-        remap = np.full(len(uniq), -1, dtype=np.int64)
-        remap[keep] = np.arange(len(keep))
-        sel = remap[col] >= 0
-        rates = sps.coo_array(
-            (np.full(int(sel.sum()), 1.0 / seconds), (worker[req[sel]], remap[col[sel]])),
-            shape=(n_workers, len(keep)),
-        ).tocsr()
+        trace = trace_rates(
+            Path(path),
+            n_workers,
+            hw.block_tokens,
+            routing=routing,
+            seed=seed,
+            top_blocks=top_blocks,
+            max_requests=max_requests,
+            duration=duration,
+        )
         game = cls(
-            rates,
+            trace.rates,
             np.arange(n_workers) // gpus_per_node,
             hw.capacities() if capacities is None else capacities,
             hw.access_costs(),
-            hw.recompute_seconds(size_tokens[keep]),
-            block_sizes=size_tokens[keep] / hw.block_tokens,
-            block_ids=[int(v) for v in uniq[keep]],
+            hw.recompute_seconds(trace.tokens),
+            block_sizes=trace.tokens / hw.block_tokens,
+            block_ids=trace.block_ids,
         )
-        game.coverage = coverage
-        game.n_requests = n_req
+        game.coverage = trace.coverage
+        game.n_requests = trace.n_requests
         return game
-
-
-def _vector(value: ArrayLike, name: str, n: int) -> FloatArray:
-    arr = _float_array(value, name)
-    try:
-        return np.broadcast_to(arr, (n,)).astype(np.float64)
-    except ValueError as exc:
-        raise GameError(f"{name} must be a scalar or have {n} entries, got {arr.shape}") from exc
-
-
-def _read_trace(
-    path: Path, max_requests: int | None
-) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
-    """Timestamps, input lengths, concatenated hash ids and ids per request of a trace."""
-    limit = None if max_requests is None else check_count(max_requests, "max_requests")
-    stamps: list[float] = []
-    lengths: list[int] = []
-    ids: list[list[int]] = []
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise TelemetryError(f"cannot open trace: {exc}", file=str(path)) from exc
-    with handle:
-        for lineno, line in enumerate(handle, start=1):
-            if limit is not None and len(stamps) >= limit:
-                break
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TelemetryError(f"not JSON: {exc.msg}", file=str(path), line=lineno) from exc
-            if not isinstance(rec, dict):
-                raise TelemetryError("record is not an object", file=str(path), line=lineno)
-            for key in ("timestamp", "input_length", "hash_ids"):
-                if key not in rec:
-                    raise TelemetryError("missing field", file=str(path), line=lineno, field=key)
-            ts, length, hashes = rec["timestamp"], rec["input_length"], rec["hash_ids"]
-            if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not np.isfinite(ts):
-                raise TelemetryError(
-                    f"not a number: {ts!r}", file=str(path), line=lineno, field="timestamp"
-                )
-            if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-                raise TelemetryError(
-                    f"not a nonnegative integer: {length!r}",
-                    file=str(path),
-                    line=lineno,
-                    field="input_length",
-                )
-            if not isinstance(hashes, list) or not all(
-                isinstance(h, int) and not isinstance(h, bool) for h in hashes
-            ):
-                raise TelemetryError(
-                    "must be a list of integers", file=str(path), line=lineno, field="hash_ids"
-                )
-            stamps.append(float(ts))
-            lengths.append(length)
-            ids.append(hashes)
-    if not stamps:
-        raise TelemetryError("the trace has no requests", file=str(path))
-    counts = np.array([len(h) for h in ids], dtype=np.int64)
-    flat = np.fromiter((h for hs in ids for h in hs), dtype=np.int64, count=int(counts.sum()))
-    return np.array(stamps), np.array(lengths, dtype=np.int64), flat, counts

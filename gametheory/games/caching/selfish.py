@@ -1,4 +1,4 @@
-"""The selfish caching game of Chun et al. (PODC 2004) and its topology builders.
+"""The selfish caching game of Chun et al. (PODC 2004), built on a metric or a topology.
 
 ``n`` nodes sit in a metric space with distances ``d[i, j]``. For each object ``o``, node
 ``i`` has a demand ``w[i, o]`` and a placement cost ``alpha[i, o]``; it either holds a
@@ -16,7 +16,8 @@ holds no replica (``0 * inf = 0`` by convention).
 A placement is a boolean matrix ``X`` of shape ``(n_nodes, n_objects)``. The game also
 implements the :class:`~gametheory.games.base.FiniteGame` protocol for small numbers of
 objects: player ``i``'s strategy is the bitmask ``sum_o X[i, o] 2^o`` of the objects it
-holds.
+holds. The topology builders (complete graph, star, line, grid, clique with an outlier, GPU
+cluster) take their distances from :mod:`gametheory.games.caching.metric`.
 
 References
 ----------
@@ -32,156 +33,27 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import shortest_path
 
 from gametheory.errors import GameError
 from gametheory.games.base import FiniteGameBase, as_profile
+from gametheory.games.caching.metric import (
+    clique_with_outlier_metric,
+    cluster_metric,
+    complete_metric,
+    grid_metric,
+    line_metric,
+    metric_distances,
+    star_metric,
+)
+from gametheory.games.caching.validation import as_float_array, object_count, per_node_object
 
-__all__ = ["SelfishCachingGame", "metric_distances"]
+__all__ = ["SelfishCachingGame"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 #: Largest number of objects for the bitmask strategies of the FiniteGame protocol.
 MAX_PROTOCOL_OBJECTS = 16
-
-
-def as_float_array(value: object, name: str) -> FloatArray:
-    """``value`` as a float array without NaN (GameError naming ``name`` otherwise)."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise GameError(f"{name} must be numeric, got {value!r}") from exc
-    if np.any(np.isnan(arr)):
-        raise GameError(f"{name} contains NaN")
-    return arr
-
-
-def _check_metric(d: FloatArray, name: str, tol: float) -> None:
-    """Raise GameError unless ``d`` is symmetric and satisfies the triangle inequality."""
-    asym = np.abs(d - d.T) > tol * np.maximum(1.0, np.abs(d))
-    if np.any(asym):
-        i, j = (int(v) for v in np.argwhere(asym)[0])
-        raise GameError(
-            f"{name} must be symmetric (a metric): d[{i}, {j}] = {d[i, j]:g} but "
-            f"d[{j}, {i}] = {d[j, i]:g}; pass metric=False for directed distances"
-        )
-    for k in range(d.shape[0]):
-        via = d[:, k : k + 1] + d[k : k + 1, :]
-        bad = d > via + tol * np.maximum(1.0, via)
-        if np.any(bad):
-            i, j = (int(v) for v in np.argwhere(bad)[0])
-            raise GameError(
-                f"{name} violates the triangle inequality: d[{i}, {j}] = {d[i, j]:g} > "
-                f"d[{i}, {k}] + d[{k}, {j}] = {via[i, j]:g}; pass a graph to use its "
-                "shortest-path metric, or metric=False"
-            )
-
-
-def metric_distances(
-    distances: ArrayLike | nx.Graph,
-    *,
-    weight: str = "weight",
-    metric: bool = True,
-    tol: float = 1e-9,
-) -> tuple[FloatArray, list[Hashable]]:
-    """Validate a distance matrix, or compute the shortest-path metric of a graph.
-
-    Parameters
-    ----------
-    distances
-        A square matrix of nonnegative finite distances with a zero diagonal, or a
-        networkx graph whose edge attribute ``weight`` (default 1) is a nonnegative length;
-        the distance of two nodes is then the length of a shortest path.
-    weight
-        Edge attribute holding the lengths of a graph.
-    metric
-        Require a metric (symmetric, triangle inequality). With ``False`` only
-        nonnegativity and the zero diagonal are checked (directed distances).
-    tol
-        Relative tolerance of the symmetry and triangle checks.
-
-    Returns
-    -------
-    tuple
-        The distance matrix and the node labels (graph nodes, or ``0..n-1``).
-
-    Raises
-    ------
-    GameError
-        If the matrix is not square, has negative, infinite or NaN entries, a nonzero
-        diagonal, or is not a metric when one is required; if a graph is empty, has a
-        negative length or is disconnected.
-    """
-    if isinstance(distances, nx.Graph):
-        graph = distances
-        labels: list[Hashable] = list(graph.nodes)
-        if not labels:
-            raise GameError("distances: the graph has no nodes")
-        for u, v, data in graph.edges(data=True):
-            length = data.get(weight, 1.0)
-            if not isinstance(length, (int, float)) or not np.isfinite(length) or length < 0:
-                raise GameError(
-                    f"distances: edge ({u!r}, {v!r}) has {weight}={length!r}; lengths must be "
-                    "finite and nonnegative"
-                )
-        adj = nx.to_scipy_sparse_array(graph, nodelist=labels, weight=weight, format="csr")
-        d = np.asarray(shortest_path(adj, method="D", directed=graph.is_directed()))
-        if not np.all(np.isfinite(d)):
-            i, j = (int(v) for v in np.argwhere(~np.isfinite(d))[0])
-            raise GameError(
-                f"distances: the graph is not connected (no path from {labels[i]!r} to "
-                f"{labels[j]!r})"
-            )
-    else:
-        d = as_float_array(distances, "distances")
-        labels = list(range(d.shape[0])) if d.ndim == 2 else []
-    if d.ndim != 2 or d.shape[0] != d.shape[1] or d.shape[0] == 0:
-        raise GameError(f"distances must be a nonempty square matrix, got shape {d.shape}")
-    if not np.all(np.isfinite(d)):
-        raise GameError("distances must be finite (use origin_distance for an unreachable origin)")
-    if np.any(d < 0):
-        i, j = (int(v) for v in np.argwhere(d < 0)[0])
-        raise GameError(f"distances must be nonnegative, got d[{i}, {j}] = {d[i, j]:g}")
-    if np.any(np.diag(d) != 0):
-        i = int(np.flatnonzero(np.diag(d))[0])
-        raise GameError(f"distances must have a zero diagonal, got d[{i}, {i}] = {d[i, i]:g}")
-    if metric:
-        _check_metric(d, "distances", tol)
-    return np.ascontiguousarray(d), labels
-
-
-def _per_node_object(value: ArrayLike, name: str, n: int, m: int, *, finite: bool) -> FloatArray:
-    arr = as_float_array(value, name)
-    if arr.ndim == 1 and arr.shape[0] == n:
-        arr = arr[:, None]
-    try:
-        out = np.broadcast_to(arr, (n, m)).astype(np.float64)
-    except ValueError as exc:
-        raise GameError(
-            f"{name} must be a scalar, one value per node (shape ({n},)) or one per node and "
-            f"object (shape ({n}, {m})), got shape {arr.shape}"
-        ) from exc
-    if np.any(out < 0):
-        i, o = (int(v) for v in np.argwhere(out < 0)[0])
-        raise GameError(f"{name} must be nonnegative, got {out[i, o]:g} at node {i}, object {o}")
-    if finite and not np.all(np.isfinite(out)):
-        i, o = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
-        raise GameError(f"{name} must be finite, got {out[i, o]:g} at node {i}, object {o}")
-    return out
-
-
-def _n_objects(n: int, n_objects: int | None, *arrays: ArrayLike) -> int:
-    """Number of objects: given, or read from the first 2-D argument (else 1)."""
-    shapes = [np.shape(a) for a in arrays]
-    found = [s[1] for s in shapes if len(s) == 2]
-    if n_objects is not None:
-        if isinstance(n_objects, bool) or not isinstance(n_objects, (int, np.integer)):
-            raise GameError(f"n_objects must be a positive integer, got {n_objects!r}")
-        if n_objects < 1:
-            raise GameError(f"n_objects must be a positive integer, got {n_objects!r}")
-        return int(n_objects)
-    return int(found[0]) if found else 1
 
 
 class SelfishCachingGame(FiniteGameBase):
@@ -215,7 +87,8 @@ class SelfishCachingGame(FiniteGameBase):
     Raises
     ------
     GameError
-        On malformed distances (see :func:`metric_distances`), negative or NaN demands,
+        On malformed distances (see
+        :func:`~gametheory.games.caching.metric.metric_distances`), negative or NaN demands,
         negative, NaN or infinite placement costs, or negative origin distances.
 
     Examples
@@ -244,14 +117,14 @@ class SelfishCachingGame(FiniteGameBase):
             origin_distance = np.inf if miss_cost is None else miss_cost
         d, labels = metric_distances(distances, weight=weight, metric=metric)
         n = d.shape[0]
-        m = _n_objects(n, n_objects, demand, placement_cost, origin_distance)
+        m = object_count(n_objects, demand, placement_cost, origin_distance)
         self._d = d
         self._d.setflags(write=False)
         self.labels: list[Hashable] = labels
         self.metric = bool(metric)
-        self.demand = _per_node_object(demand, "demand", n, m, finite=True)
-        self.placement_cost = _per_node_object(placement_cost, "placement_cost", n, m, finite=True)
-        self.origin_distance = _per_node_object(origin_distance, origin_name, n, m, finite=False)
+        self.demand = per_node_object(demand, "demand", n, m, finite=True)
+        self.placement_cost = per_node_object(placement_cost, "placement_cost", n, m, finite=True)
+        self.origin_distance = per_node_object(origin_distance, origin_name, n, m, finite=False)
         for arr in (self.demand, self.placement_cost, self.origin_distance):
             arr.setflags(write=False)
 
@@ -325,7 +198,7 @@ class SelfishCachingGame(FiniteGameBase):
         d[n, :n] = row
         d[:n, n] = row
         extra = {
-            name: _per_node_object(
+            name: per_node_object(
                 np.reshape(as_float_array(value, name), (1, -1)), name, 1, m, finite=False
             )
             for name, value in (
@@ -491,10 +364,7 @@ class SelfishCachingGame(FiniteGameBase):
         ``K_6``, ``distance = 1``, ``placement_cost = 2``: equilibrium = optimum = 7.
         Other keyword arguments go to the constructor.
         """
-        check_count(n, "n")
-        d = np.full((n, n), positive_number(distance, "distance"))
-        np.fill_diagonal(d, 0.0)
-        return cls(d, placement_cost=placement_cost, **kwargs)
+        return cls(complete_metric(n, distance), placement_cost=placement_cost, **kwargs)
 
     @classmethod
     def star(
@@ -506,13 +376,7 @@ class SelfishCachingGame(FiniteGameBase):
         equilibria are ``{centre}`` (the optimum, cost ``alpha + n - 1``) and ``{all
         leaves}`` (cost ``(n - 1) alpha + 1``); ``n = 5``, ``alpha = 1.9``: 5.9 and 8.6.
         """
-        check_count(n, "n", minimum=2)
-        a = positive_number(arm, "arm")
-        d = np.full((n, n), 2.0 * a)
-        d[0, :] = a
-        d[:, 0] = a
-        np.fill_diagonal(d, 0.0)
-        return cls(d, placement_cost=placement_cost, **kwargs)
+        return cls(star_metric(n, arm), placement_cost=placement_cost, **kwargs)
 
     @classmethod
     def line(
@@ -523,9 +387,7 @@ class SelfishCachingGame(FiniteGameBase):
         ``n = 14``, unit demand, ``alpha = 14``: optimum 52 at ``{3, 10}``, every
         equilibrium is a single replica, worst 105 (an end node), best 63 (node 6 or 7).
         """
-        check_count(n, "n")
-        pos = np.arange(n, dtype=np.float64) * positive_number(spacing, "spacing")
-        return cls(np.abs(pos[:, None] - pos[None, :]), placement_cost=placement_cost, **kwargs)
+        return cls(line_metric(n, spacing), placement_cost=placement_cost, **kwargs)
 
     @classmethod
     def grid(
@@ -535,12 +397,7 @@ class SelfishCachingGame(FiniteGameBase):
 
         Node ``r * cols + c`` is at row ``r``, column ``c``.
         """
-        check_count(rows, "rows")
-        check_count(cols, "cols")
-        h = positive_number(spacing, "spacing")
-        r, c = np.divmod(np.arange(rows * cols), cols)
-        d = h * (np.abs(r[:, None] - r[None, :]) + np.abs(c[:, None] - c[None, :]))
-        return cls(d.astype(np.float64), placement_cost=placement_cost, **kwargs)
+        return cls(grid_metric(rows, cols, spacing), placement_cost=placement_cost, **kwargs)
 
     @classmethod
     def clique_with_outlier(
@@ -560,12 +417,7 @@ class SelfishCachingGame(FiniteGameBase):
         ``far = alpha`` and a small ``spread`` the PoA approaches ``n / 2``, the Theta(n)
         growth of general metrics (:func:`gametheory.bounds.caching.outlier_poa`).
         """
-        check_count(n, "n", minimum=2)
-        a, b = positive_number(spread, "spread"), positive_number(far, "far")
-        d = np.full((n, n), a)
-        d[-1, :] = b
-        d[:, -1] = b
-        np.fill_diagonal(d, 0.0)
+        d = clique_with_outlier_metric(n, spread, far)
         return cls(d, placement_cost=placement_cost, **kwargs)
 
     @classmethod
@@ -586,29 +438,5 @@ class SelfishCachingGame(FiniteGameBase):
         ``s * gpus_per_node + g``. Any ``0 < intra <= inter`` gives a metric (an
         ultrametric: ``d(i, k) <= max(d(i, j), d(j, k))``).
         """
-        check_count(n_nodes, "n_nodes")
-        check_count(gpus_per_node, "gpus_per_node")
-        a, b = positive_number(intra, "intra"), positive_number(inter, "inter")
-        if a > b:
-            raise GameError(f"intra ({a:g}) must not exceed inter ({b:g})")
-        server = np.arange(n_nodes * gpus_per_node) // gpus_per_node
-        d = np.where(server[:, None] == server[None, :], a, b)
-        np.fill_diagonal(d, 0.0)
-        return cls(d.astype(np.float64), placement_cost=placement_cost, **kwargs)
-
-
-def check_count(value: object, name: str, *, minimum: int = 1) -> int:
-    """An integer count of at least ``minimum`` (GameError naming ``name`` otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise GameError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def positive_number(value: object, name: str) -> float:
-    """A positive finite number (GameError naming ``name`` otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise GameError(f"{name} must be a positive number, got {value!r}")
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise GameError(f"{name} must be a positive finite number, got {value!r}")
-    return v
+        d = cluster_metric(n_nodes, gpus_per_node, intra, inter)
+        return cls(d, placement_cost=placement_cost, **kwargs)

@@ -50,7 +50,7 @@ __all__ = [
     "NEMOTRON_4_340B",
     "Deployment",
     "GPUSpec",
-    "ModelSpec",
+    "TransformerSpec",
     "llama_70b_b200",
     "nemotron_340b_b200",
 ]
@@ -83,7 +83,7 @@ class GPUSpec:
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class TransformerSpec:
     """Architecture figures of a dense decoder-only transformer.
 
     Parameters
@@ -130,11 +130,11 @@ B200 = GPUSpec(
     network_bandwidth=50e9,
 )
 
-LLAMA_31_70B = ModelSpec(
+LLAMA_31_70B = TransformerSpec(
     name="Llama-3.1-70B", params=70.6e9, n_layers=80, n_heads=64, n_kv_heads=8, head_dim=128
 )
 
-NEMOTRON_4_340B = ModelSpec(
+NEMOTRON_4_340B = TransformerSpec(
     name="Nemotron-4-340B", params=340e9, n_layers=96, n_heads=96, n_kv_heads=8, head_dim=192
 )
 
@@ -159,7 +159,7 @@ class Deployment:
         Fraction of HBM usable for weights plus KV cache.
     """
 
-    model: ModelSpec
+    model: TransformerSpec
     gpu: GPUSpec
     tp: int
     precision: Literal["fp8", "bf16"] = "fp8"

@@ -4,7 +4,7 @@ For one game, :func:`outcome_poa` divides the social cost of each outcome -- the
 equilibrium best-response dynamics reach, each router's assignment, and for small games
 the worst and best pure equilibria (Koutsoupias and Papadimitriou, STACS 1999, for the
 ratio; the worst one gives the pure Price of Anarchy) -- by the social optimum of
-:mod:`gametheory.solvers.affinity.optimum`. :func:`poa_curve` repeats this as the load
+:mod:`gametheory.solvers.affinity.optimum`. :func:`affinity_poa_curve` repeats this as the load
 grows (the first ``n`` requests of an arrival sequence) and shows the regime change the
 paper measures: with flat latency below saturation, following cache affinity costs almost
 nothing; past the knee of the latency curve, piling a popular prefix group onto one
@@ -34,7 +34,7 @@ from gametheory.solvers.affinity.routers import (
 from gametheory.solvers.common.best_response import best_response_dynamics
 from gametheory.solvers.common.enumeration import pure_equilibria
 
-__all__ = ["outcome_poa", "plot_poa_curve", "poa_curve", "standard_outcomes"]
+__all__ = ["affinity_poa_curve", "outcome_poa", "plot_affinity_poa_curve", "standard_outcomes"]
 
 Outcome = RouterOutcome | EquilibriumResult | OptimumResult | ArrayLike
 
@@ -125,7 +125,7 @@ def outcome_poa(
     )
 
 
-def poa_curve(
+def affinity_poa_curve(
     game: AffinityRoutingGame | Callable[[float], AffinityRoutingGame],
     loads: Sequence[float],
     *,
@@ -191,13 +191,15 @@ def poa_curve(
     )
 
 
-def plot_poa_curve(result: PoACurveResult, ax: Any = None, xlabel: str = "requests routed") -> Any:
+def plot_affinity_poa_curve(
+    result: PoACurveResult, ax: Any = None, xlabel: str = "requests routed"
+) -> Any:
     """Plot each outcome's ``cost / optimum`` against the load; return the Axes.
 
     Parameters
     ----------
     result
-        The output of :func:`poa_curve`.
+        The output of :func:`affinity_poa_curve`.
     ax
         A matplotlib Axes to draw on; default a new figure's.
     xlabel

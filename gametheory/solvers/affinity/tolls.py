@@ -1,16 +1,11 @@
-"""Marginal-cost tolls, and the KV router's ``omega`` switch read as an approximate toll.
+"""Marginal-cost routing, and the KV router's ``omega`` switch read as an approximate toll.
 
-Nonatomic games. Charging each edge the toll ``tau_e = x*_e c_e'(x*_e)`` at the system
-optimum ``x*`` makes ``x*`` a Wardrop equilibrium: the tolled costs
-``c_e(x) + tau_e`` agree with the marginal costs ``c_e(x) + x c_e'(x)`` at ``x*``, whose
-equilibria are the optima (Beckmann, McGuire and Winsten 1956; Roughgarden and Tardos,
-JACM 49(2) 2002, Cor. 2.6; Cole, Dodis and Roughgarden, STOC 2003, for tolls in
-heterogeneous games). :func:`marginal_cost_tolls` computes the tolls with
-:mod:`gametheory.solvers.network.wardrop`, solves the tolled game and checks that its equilibrium
-costs what the optimum costs. :func:`nonatomic_version` turns an affinity routing game into
-its fluid limit: parallel links (the workers) carrying the request rate. A group prefix is
-a fixed charge per (worker, group) and vanishes per request in that limit, so the fluid
-game keeps exactly the congestion externality that tolls correct.
+Fluid limit. :func:`nonatomic_version` turns an affinity routing game into its fluid
+limit: parallel links (the workers) carrying the request rate, on which
+:func:`~gametheory.solvers.network.tolls.marginal_cost_tolls` restores the optimum
+(Beckmann, McGuire and Winsten 1956; Roughgarden and Tardos, JACM 49(2) 2002). A group
+prefix is a fixed charge per (worker, group) and vanishes per request in that limit, so
+the fluid game keeps exactly the congestion externality that tolls correct.
 
 Atomic games. A request joining a worker that serves ``n`` requests raises the total
 latency by ``F(n + 1) - F(n)``, ``F(k) = k c(k)``; :func:`marginal_cost_router` routes each
@@ -34,18 +29,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gametheory.costs import Constant, CostVector
 from gametheory.errors import GameError
 from gametheory.games.affinity.game import AffinityRoutingGame
 from gametheory.games.network.routing import RoutingGame
 from gametheory.solvers.affinity.results import OmegaTollResult, RouterOutcome
 from gametheory.solvers.affinity.routers import RouterView, kv_choice, route
-from gametheory.solvers.network.results import TollResult
-from gametheory.solvers.network.wardrop import Method, system_optimum, wardrop_equilibrium
 
 __all__ = [
     "marginal_cost_router",
-    "marginal_cost_tolls",
     "nonatomic_version",
     "omega_as_toll",
     "switched_kv_router",
@@ -66,58 +57,6 @@ def nonatomic_version(game: AffinityRoutingGame, demand: float | None = None) ->
     """
     rate = float(game.n_players) if demand is None else float(demand)
     return RoutingGame.parallel_links(list(game.worker_costs.costs), rate)
-
-
-def marginal_cost_tolls(
-    game: RoutingGame,
-    *,
-    method: Method = "bfw",
-    rgap: float = 1e-9,
-    max_iter: int = 5000,
-    tolerance: float = 1e-6,
-) -> TollResult:
-    """Marginal-cost tolls at the system optimum and the check that they restore it.
-
-    Parameters
-    ----------
-    game
-        A nonatomic routing game (for an affinity game, pass :func:`nonatomic_version`).
-    method, rgap, max_iter
-        Passed to :func:`~gametheory.solvers.network.wardrop.wardrop_equilibrium` and
-        :func:`~gametheory.solvers.network.wardrop.system_optimum`.
-    tolerance
-        Relative tolerance on total latency for ``restores_optimum``.
-    """
-    if not isinstance(game, RoutingGame):
-        raise GameError(f"game must be a RoutingGame, got {type(game).__name__}")
-    if not 0 < tolerance < 1:
-        raise GameError(f"tolerance must be in (0, 1), got {tolerance!r}")
-    selfish = wardrop_equilibrium(game, method, rgap, max_iter)
-    optimum = system_optimum(game, method, rgap, max_iter)
-    x_opt = optimum.link_flows
-    tolls = np.where(x_opt > 0, x_opt * CostVector(game.costs).derivative(x_opt), 0.0)
-    graph = game.graph.copy()
-    for edge, cost, toll in zip(game.edges, game.costs, tolls):
-        graph.edges[edge]["cost"] = cost + Constant(float(toll))
-    tolled_game = RoutingGame(graph, game.demands, zones=game.zones)
-    tolled = wardrop_equilibrium(tolled_game, method, rgap, max_iter)
-    tolled_cost = game.social_cost(tolled.link_flows)
-    scale = max(abs(optimum.total_cost), 1e-300)
-    return TollResult(
-        tolls=np.asarray(tolls, dtype=np.float64),
-        equilibrium_flows=selfish.link_flows,
-        tolled_flows=tolled.link_flows,
-        optimum_flows=x_opt,
-        equilibrium_cost=selfish.total_cost,
-        tolled_cost=tolled_cost,
-        optimum_cost=optimum.total_cost,
-        restores_optimum=bool(abs(tolled_cost - optimum.total_cost) <= tolerance * scale),
-        max_flow_error=float(np.max(np.abs(tolled.link_flows - x_opt), initial=0.0)),
-        tolerance=tolerance,
-        converged=selfish.converged and optimum.converged and tolled.converged,
-        iterations=selfish.iterations + optimum.iterations + tolled.iterations,
-        method=f"marginal-cost tolls; flows by {method}",
-    )
 
 
 def marginal_cost_router(

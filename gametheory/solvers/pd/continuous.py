@@ -22,24 +22,34 @@ by SciPy's bounded trust-region least squares. Rosen's theorem 2 gives uniquenes
 normalized equilibrium when ``sum r_i u_i`` is diagonally strictly concave; a sufficient
 condition (his theorem 6) is that ``G + G^T`` is negative definite, ``G`` the Jacobian of
 the weighted pseudo-gradient of the utilities ``u_i = -f_i``.
-:func:`diagonal_strict_concavity` checks it numerically on sample points.
+:func:`diagonal_strict_concavity` checks it numerically on sample points. The feasible
+set, the projection and the natural residual live in :mod:`gametheory.solvers.pd.vi`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import least_squares, nnls
+from scipy.optimize import least_squares
 
 from gametheory._lazy import lazy_module
 from gametheory.errors import GameError, SolverError
 from gametheory.games.base import ContinuousGame
 from gametheory.solvers.common.blas import single_blas_thread
 from gametheory.solvers.pd.results import ConcavityCheckResult, ContinuousEquilibriumResult
+from gametheory.solvers.pd.vi import (
+    equilibrium_result,
+    feasible_set,
+    player_weights,
+    project,
+    shared_multipliers,
+    start_point,
+    weighted_field,
+)
 
 if TYPE_CHECKING:
     import cvxpy as cp
@@ -50,200 +60,11 @@ __all__ = [
     "diagonal_strict_concavity",
     "extragradient",
     "kkt_equilibrium",
-    "natural_residual",
     "normalized_equilibrium",
-    "project",
     "variational_equilibrium",
 ]
 
 FloatArray = NDArray[np.float64]
-
-
-def _constraints(game: ContinuousGame) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Validated ``(lower, upper, A, b)`` of a game."""
-    n = game.n_players
-    lo = np.asarray(game.lower, dtype=np.float64).reshape(-1)
-    hi = np.asarray(game.upper, dtype=np.float64).reshape(-1)
-    a_mat, b_vec = game.shared_constraints
-    a_mat = np.atleast_2d(np.asarray(a_mat, dtype=np.float64))
-    b_vec = np.asarray(b_vec, dtype=np.float64).reshape(-1)
-    if lo.shape != (n,) or hi.shape != (n,):
-        raise GameError(f"lower and upper must have one bound per player ({n})")
-    if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo > hi):
-        raise GameError("lower and upper must be ordered bounds (lower <= upper, no NaN)")
-    if a_mat.shape != (b_vec.shape[0], n) or not np.all(np.isfinite(a_mat)):
-        raise GameError(f"shared constraints A must be finite of shape (m, {n}) matching b")
-    if np.any(np.isnan(b_vec)):
-        raise GameError("shared constraint bounds b must not be NaN")
-    return lo, hi, a_mat, b_vec
-
-
-def _weights(game: ContinuousGame, weights: ArrayLike | None) -> FloatArray:
-    n = game.n_players
-    if weights is None:
-        return np.ones(n)
-    r = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if r.shape != (n,) or not np.all(np.isfinite(r)) or np.any(r <= 0):
-        raise GameError(f"weights must be {n} positive finite numbers, got {weights!r}")
-    return r
-
-
-def _project_halfspace_box(
-    y: FloatArray, a: FloatArray, b: float, lo: FloatArray, hi: FloatArray
-) -> FloatArray:
-    """Exact projection onto ``{lo <= x <= hi, a.x <= b}``.
-
-    The projection is ``clip(y - tau a, lo, hi)`` for the least ``tau >= 0`` meeting the
-    constraint; ``a.clip(y - tau a)`` is piecewise linear and nonincreasing in ``tau``, so
-    ``tau`` is found exactly between two consecutive breakpoints.
-    """
-    x = np.clip(y, lo, hi)
-    if a @ x <= b:
-        return x
-    nz = a != 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        bps = np.concatenate([(y[nz] - lo[nz]) / a[nz], (y[nz] - hi[nz]) / a[nz]])
-    taus = np.unique(bps[np.isfinite(bps) & (bps > 0)])
-    vals = np.clip(y[None, :] - taus[:, None] * a[None, :], lo, hi) @ a
-    below = np.nonzero(vals <= b)[0]
-    if below.size:
-        k = int(below[0])
-        t0 = float(taus[k - 1]) if k > 0 else 0.0
-        v0 = float(vals[k - 1]) if k > 0 else float(a @ x)
-        t1, v1 = float(taus[k]), float(vals[k])
-        tau = t1 if v0 == v1 else t0 + (v0 - b) * (t1 - t0) / (v0 - v1)
-        return np.clip(y - tau * a, lo, hi)
-    t_last = float(taus[-1]) if taus.size else 0.0
-    v_last = float(vals[-1]) if taus.size else float(a @ x)
-    z = y - t_last * a
-    free = nz & (z > lo) & (z < hi) if taus.size else nz
-    slope = float(a[free] @ a[free])
-    if slope == 0.0:
-        raise GameError("the feasible set is empty: the shared constraint cannot be met")
-    return np.clip(y - (t_last + (v_last - b) / slope) * a, lo, hi)
-
-
-def project(game: ContinuousGame, y: ArrayLike) -> FloatArray:
-    """Euclidean projection of ``y`` onto the game's feasible set.
-
-    One shared constraint is handled exactly by a breakpoint search; several go through a
-    cvxpy quadratic program.
-
-    Raises
-    ------
-    GameError
-        If the feasible set is empty.
-    SolverError
-        If the quadratic program does not solve to optimality.
-    """
-    lo, hi, a_mat, b_vec = _constraints(game)
-    point = np.asarray(y, dtype=np.float64).reshape(-1)
-    if point.shape != lo.shape or not np.all(np.isfinite(point)):
-        raise GameError(f"point must be {lo.size} finite numbers, got {y!r}")
-    if a_mat.shape[0] == 1:
-        return _project_halfspace_box(point, a_mat[0], float(b_vec[0]), lo, hi)
-    x = cp.Variable(lo.size)
-    cons = [x @ a_mat.T <= b_vec]
-    fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
-    if fin_lo.any():
-        cons.append(x[fin_lo] >= lo[fin_lo])
-    if fin_hi.any():
-        cons.append(x[fin_hi] <= hi[fin_hi])
-    prob: Any = cp.Problem(cp.Minimize(cp.quad_over_lin(x - point, 1.0)), cons)
-    prob.solve(solver=cp.CLARABEL)
-    if prob.status == cp.INFEASIBLE:
-        raise GameError("the feasible set is empty: the shared constraints cannot be met")
-    if prob.status != cp.OPTIMAL:
-        raise SolverError(f"projection quadratic program ended with status {prob.status!r}")
-    return np.clip(np.asarray(x.value, dtype=np.float64), lo, hi)
-
-
-def _start(game: ContinuousGame, x0: ArrayLike | None) -> FloatArray:
-    """A feasible start: ``x0`` projected, else a Chebyshev centre of the feasible set.
-
-    The centre maximises the least slack ``s`` of the bounds and of the shared constraints
-    (each scaled by its row norm), a linear program solved by HiGHS; ``s`` is capped at
-    the largest finite bound magnitude (at least 1) when the set is unbounded.
-    """
-    lo, hi, a_mat, b_vec = _constraints(game)
-    if x0 is not None:
-        return project(game, x0)
-    finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], b_vec[np.isfinite(b_vec)]])
-    cap = max(1.0, float(np.max(np.abs(finite)))) if finite.size else 1.0
-    x = cp.Variable(lo.size)
-    s = cp.Variable()
-    norms = np.linalg.norm(a_mat, axis=1)
-    cons = [x @ a_mat.T + s * norms <= b_vec, s <= cap]
-    fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
-    if fin_lo.any():
-        cons.append(x[fin_lo] - s >= lo[fin_lo])
-    if fin_hi.any():
-        cons.append(x[fin_hi] + s <= hi[fin_hi])
-    prob: Any = cp.Problem(cp.Maximize(s), cons)
-    prob.solve(solver=cp.HIGHS)
-    if prob.status != cp.OPTIMAL or float(np.asarray(s.value)) < 0:
-        raise GameError("the feasible set is empty or has no interior point")
-    return project(game, np.asarray(x.value, dtype=np.float64))
-
-
-def _field(game: ContinuousGame, x: FloatArray, r: FloatArray) -> FloatArray:
-    return r * np.asarray(game.pseudo_gradient(x), dtype=np.float64)
-
-
-def natural_residual(game: ContinuousGame, x: ArrayLike, weights: ArrayLike | None = None) -> float:
-    """``||x - P_X(x - F_r(x))||``: zero exactly at a normalized equilibrium for ``r``.
-
-    Facchinei and Pang, *Finite-Dimensional Variational Inequalities*, 2003, prop. 1.5.8.
-    Infinite when the pseudo-gradient is not finite at ``x``.
-    """
-    r = _weights(game, weights)
-    point = np.asarray(x, dtype=np.float64)
-    f = _field(game, point, r)
-    if not np.all(np.isfinite(f)):
-        return math.inf
-    return float(np.linalg.norm(point - project(game, point - f)))
-
-
-def _shared_multipliers(game: ContinuousGame, x: FloatArray, r: FloatArray) -> FloatArray:
-    """``lambda_0`` of the shared constraints at ``x``, by nonnegative least squares.
-
-    Uses the stationarity rows of the players whose own bounds are not active:
-    ``r_i F_i(x) + sum_k lambda_k A_ki = 0``; constraints slack at ``x`` get zero.
-    """
-    lo, hi, a_mat, b_vec = _constraints(game)
-    scale = np.maximum(1.0, np.abs(b_vec))
-    active = a_mat @ x >= b_vec - 1e-7 * scale
-    lam = np.zeros(b_vec.size)
-    span = np.maximum(1.0, np.abs(x))
-    interior = (x > lo + 1e-9 * span) & (x < hi - 1e-9 * span)
-    if not active.any() or not interior.any():
-        return lam
-    f = _field(game, x, r)
-    sol, _ = nnls(a_mat[np.ix_(active, interior)].T, -f[interior])
-    lam[active] = sol
-    return lam
-
-
-def _result(
-    game: ContinuousGame,
-    x: FloatArray,
-    r: FloatArray,
-    lam: FloatArray,
-    iterations: int,
-    tol: float,
-    method: str,
-) -> ContinuousEquilibriumResult:
-    residual = natural_residual(game, x, r)
-    return ContinuousEquilibriumResult(
-        x=x,
-        costs=np.asarray(game.costs(x), dtype=np.float64),
-        weights=r,
-        shared_multipliers=lam,
-        residual=residual,
-        converged=bool(residual <= tol),
-        iterations=iterations,
-        method=method,
-    )
 
 
 def extragradient(
@@ -280,9 +101,9 @@ def extragradient(
     ContinuousEquilibriumResult
         With the shared multipliers ``lambda_0`` recovered from the stationarity conditions.
     """
-    r = _weights(game, weights)
-    x = _start(game, x0)
-    fx = _field(game, x, r)
+    r = player_weights(game, weights)
+    x = start_point(game, x0)
+    fx = weighted_field(game, x, r)
     if not np.all(np.isfinite(fx)):
         raise GameError(f"the pseudo-gradient is not finite at the start point {x}")
     step, nu = 1.0, 0.9
@@ -292,7 +113,7 @@ def extragradient(
             break
         while True:
             y = project(game, x - step * fx)
-            fy = _field(game, y, r)
+            fy = weighted_field(game, y, r)
             gap = float(np.linalg.norm(y - x))
             if np.all(np.isfinite(fy)) and step * np.linalg.norm(fy - fx) <= nu * gap:
                 break
@@ -300,15 +121,15 @@ def extragradient(
             if step < 1e-300:
                 raise SolverError("extragradient step underflowed: the field is not Lipschitz")
         x_new = project(game, x - step * fy)
-        f_new = _field(game, x_new, r)
+        f_new = weighted_field(game, x_new, r)
         if not np.all(np.isfinite(f_new)):
             step *= 0.5
             continue
         if step * np.linalg.norm(fy - fx) <= 0.5 * nu * gap:
             step *= 1.5
         x, fx = x_new, f_new
-    lam = _shared_multipliers(game, x, r)
-    return _result(game, x, r, lam, iterations, tol, "extragradient")
+    lam = shared_multipliers(game, x, r)
+    return equilibrium_result(game, x, r, lam, iterations, tol, "extragradient")
 
 
 def _fb(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -362,11 +183,11 @@ def kkt_equilibrium(
     stall. The result says so (``converged=False``); :func:`extragradient` needs only
     projections and is the more robust of the two.
     """
-    r = _weights(game, weights)
-    lo, hi, a_mat, b_vec = _constraints(game)
+    r = player_weights(game, weights)
+    lo, hi, a_mat, b_vec = feasible_set(game)
     n, m = lo.size, b_vec.size
     flo, fhi = np.nonzero(np.isfinite(lo))[0], np.nonzero(np.isfinite(hi))[0]
-    x_start = _start(game, x0)
+    x_start = start_point(game, x0)
     width = np.where(np.isfinite(hi - lo), hi - lo, 1.0)
     x_start = np.clip(x_start, lo + 1e-6 * width, hi - 1e-6 * width)
     z0 = np.concatenate([x_start, np.ones(m + flo.size + fhi.size)])
@@ -380,7 +201,7 @@ def kkt_equilibrium(
 
     def residual(z: FloatArray) -> FloatArray:
         x, lam, mu_lo, mu_hi = split(z)
-        stat = _field(game, x, r) + a_mat.T @ lam
+        stat = weighted_field(game, x, r) + a_mat.T @ lam
         stat[flo] -= mu_lo
         stat[fhi] += mu_hi
         return np.concatenate(
@@ -435,7 +256,7 @@ def kkt_equilibrium(
     )
     x, lam, _, _ = split(z)
     x = project(game, x)
-    return _result(game, x, r, lam.copy(), int(sol.nfev), tol, "kkt-fischer-burmeister")
+    return equilibrium_result(game, x, r, lam.copy(), int(sol.nfev), tol, "kkt-fischer-burmeister")
 
 
 def _newton_polish(
@@ -511,13 +332,13 @@ def variational_equilibrium(
 
 def _samples(game: ContinuousGame, n_samples: int, seed: int | None) -> FloatArray:
     """Feasible points: the projected centre plus uniform draws in the (finite) box."""
-    lo, hi, a_mat, b_vec = _constraints(game)
+    lo, hi, a_mat, b_vec = feasible_set(game)
     rng = np.random.default_rng(seed)
     lo_f = np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi - 10.0, -10.0))
     hi_f = np.where(np.isfinite(hi), hi, lo_f + 10.0 * np.maximum(1.0, np.abs(lo_f)))
     draws = rng.uniform(lo_f, hi_f, size=(8 * n_samples, lo.size))
     feasible = draws[np.all(draws @ a_mat.T <= b_vec, axis=1)][:n_samples]
-    return np.vstack([_start(game, None)[None, :], feasible])
+    return np.vstack([start_point(game, None)[None, :], feasible])
 
 
 def diagonal_strict_concavity(
@@ -537,7 +358,7 @@ def diagonal_strict_concavity(
     ``n_samples`` uniform feasible points; a positive minimum is numerical evidence, not a
     proof (points where the Jacobian is not finite are skipped and counted out).
     """
-    r = _weights(game, weights)
+    r = player_weights(game, weights)
     if n_samples < 0:
         raise GameError(f"n_samples must be >= 0, got {n_samples}")
     points = _samples(game, n_samples, seed)

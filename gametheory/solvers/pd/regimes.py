@@ -1,9 +1,9 @@
 """Regime analysis of the prefill/decode game: Price of Anarchy against the offered load.
 
-:func:`poa_curve` evaluates, at each load, the ratio ``social cost / optimum`` of every
+:func:`pd_poa_curve` evaluates, at each load, the ratio ``social cost / optimum`` of every
 solution concept: the worst generalized Nash equilibrium (the PoA of uncoordinated
 claiming), the best one (its PoS), the variational equilibrium, Kelly's proportional share
-and the SLA-planner rule. :func:`plot_poa_curve` draws it with matplotlib.
+and the SLA-planner rule. :func:`plot_pd_poa_curve` draws it with matplotlib.
 
 Why the PoA of uncoordinated claiming blows up: every split of the budget is a generalized
 equilibrium, including the one that leaves a pool a single instance. That split saturates
@@ -32,7 +32,7 @@ from gametheory.solvers.pd.equilibria import (
 from gametheory.solvers.pd.mechanisms import proportional_share, sla_planner
 from gametheory.solvers.pd.results import ResourcePoACurveResult
 
-__all__ = ["CONCEPTS", "plot_poa_curve", "poa_curve"]
+__all__ = ["CONCEPTS", "pd_poa_curve", "plot_pd_poa_curve"]
 
 FloatArray = NDArray[np.float64]
 
@@ -45,7 +45,7 @@ CONCEPTS: dict[str, str] = {
 }
 
 
-def poa_curve(
+def pd_poa_curve(
     game: PDResourceGame,
     loads: ArrayLike,
     *,
@@ -108,14 +108,14 @@ def poa_curve(
     )
 
 
-def plot_poa_curve(
+def plot_pd_poa_curve(
     curve: ResourcePoACurveResult,
     ax: Any = None,
     *,
     concepts: list[str] | None = None,
     ymax: float = 3.0,
 ) -> Any:
-    """Plot the ratios of a :func:`poa_curve` against the load (matplotlib).
+    """Plot the ratios of a :func:`pd_poa_curve` against the load (matplotlib).
 
     Infinite ratios (unstable allocations) are drawn at ``ymax`` with open markers; the
     budget's capacity is a dashed vertical line.

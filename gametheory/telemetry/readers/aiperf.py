@@ -32,10 +32,10 @@ from gametheory.telemetry.aggregate import (
     concurrency_from_config,
     concurrency_from_path,
     deployment_from_path,
+    metrics_sweep_row,
     normalise_name,
     parse_sections_csv,
     summarize_requests,
-    sweep_row,
     to_ms,
 )
 from gametheory.telemetry.schemas import conform, empty
@@ -368,7 +368,7 @@ def read_json_aggregate(
         or _model_name(config)
         or deployment_from_path(p)
     )
-    row = sweep_row(metrics, deployment=name, concurrency=conc, source=str(p))
+    row = metrics_sweep_row(metrics, deployment=name, concurrency=conc, source=str(p))
     result = conform(pd.DataFrame([row]), "sweep")
     if "schema_version" in doc:
         fmt = f"{fmt}-{doc['schema_version']}"
@@ -383,7 +383,7 @@ def read_csv_aggregate(
     metrics = parse_sections_csv(read_text(p), skips)
     conc = concurrency_from_path(p) if concurrency is None else float(concurrency)
     name = deployment or deployment_from_path(p)
-    row = sweep_row(metrics, deployment=name, concurrency=conc, source=str(p))
+    row = metrics_sweep_row(metrics, deployment=name, concurrency=conc, source=str(p))
     result = conform(pd.DataFrame([row]), "sweep")
     return attach(result, skips.report(str(p), fmt, len(result)))
 

@@ -1,0 +1,3 @@
+"""The version of the distribution ``disagg-gametheory``."""
+
+__version__ = "0.1.0"
