@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gametheory.errors import TelemetryError
+from gametheory.telemetry.files import read_bytes
 
 __all__ = [
     "ReadReport",
@@ -141,12 +142,9 @@ def decode_text(data: bytes, source: str) -> str:
 
 
 def read_text(path: Path) -> str:
-    """Read ``path`` as text with :func:`decode_text`; a missing file is a TelemetryError."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TelemetryError(f"cannot read: {exc.strerror}", file=str(path)) from None
-    return decode_text(data, str(path))
+    """Read ``path`` (plain or compressed) as text with :func:`decode_text`; a missing
+    file is a TelemetryError."""
+    return decode_text(read_bytes(path), str(path))
 
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?$")

@@ -38,6 +38,7 @@ from gametheory.telemetry.aggregate import (
     summarize_requests,
     to_ms,
 )
+from gametheory.telemetry.files import find_beside, plain_suffix, read_bytes
 from gametheory.telemetry.schemas import conform, empty
 from gametheory.telemetry.validation import Skips, attach, parse_number, read_report, read_text
 
@@ -211,10 +212,10 @@ def _slow_records(data: bytes, skips: Skips) -> pd.DataFrame:
 
 def _records_concurrency(path: Path) -> float:
     """Concurrency of a per-request file: the aggregate JSON beside it, else the folder."""
-    beside = path.with_name("profile_export_aiperf.json")
-    if beside.is_file():
+    beside = find_beside(path, "profile_export_aiperf.json")
+    if beside is not None:
         try:
-            doc = json.loads(beside.read_bytes().decode("utf-8-sig"))
+            doc = json.loads(read_bytes(beside).decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
             doc = None
         if isinstance(doc, dict):
@@ -247,10 +248,7 @@ def read_aiperf_records(path: str | Path, *, concurrency: float | None = None) -
         ``requests`` schema, with ``attrs["read_report"]`` (a ReadReport).
     """
     p = _path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise TelemetryError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    data = read_bytes(p)
     skips = Skips()
     frame = _fast_records(data)
     if frame is None:
@@ -404,7 +402,7 @@ def read_aiperf_aggregate(
         If the file is missing, not UTF-8, or (JSON) not valid JSON, naming the line.
     """
     p = _path(path)
-    if p.suffix.lower() == ".csv":
+    if plain_suffix(p) == ".csv":
         return read_csv_aggregate(p, "aiperf-csv", deployment=deployment, concurrency=concurrency)
     return read_json_aggregate(p, "aiperf-json", deployment=deployment, concurrency=concurrency)
 
@@ -421,14 +419,14 @@ def read_aiperf_sweep(folder: str | Path, *, deployment: str | None = None) -> p
     skips = Skips()
     run_dirs = sorted({f.parent for f in root.rglob("profile_export*") if f.is_file()})
     for run in run_dirs:
-        agg_json = run / "profile_export_aiperf.json"
-        agg_csv = run / "profile_export_aiperf.csv"
-        jsonl = run / "profile_export.jsonl"
-        if agg_json.is_file():
+        agg_json = find_beside(run / "_", "profile_export_aiperf.json")
+        agg_csv = find_beside(run / "_", "profile_export_aiperf.csv")
+        jsonl = find_beside(run / "_", "profile_export.jsonl")
+        if agg_json is not None:
             part = read_aiperf_aggregate(agg_json, deployment=deployment)
-        elif agg_csv.is_file():
+        elif agg_csv is not None:
             part = read_aiperf_aggregate(agg_csv, deployment=deployment)
-        elif jsonl.is_file():
+        elif jsonl is not None:
             reqs = read_aiperf_records(jsonl)
             row = summarize_requests(
                 reqs, deployment=deployment or deployment_from_path(jsonl), source=str(jsonl)

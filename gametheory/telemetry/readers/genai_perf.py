@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from gametheory.errors import TelemetryError
+from gametheory.telemetry.files import plain_suffix
 from gametheory.telemetry.readers.aiperf import read_csv_aggregate, read_json_aggregate
 
 __all__ = ["read_genai_perf"]
@@ -43,7 +44,7 @@ def read_genai_perf(
     p = Path(path)
     if not p.is_file():
         raise TelemetryError("no such file", file=str(p))
-    if p.suffix.lower() == ".csv":
+    if plain_suffix(p) == ".csv":
         return read_csv_aggregate(
             p, "genai-perf-csv", deployment=deployment, concurrency=concurrency
         )

@@ -30,6 +30,7 @@ import pandas as pd
 
 from gametheory.errors import TelemetryError
 from gametheory.telemetry.aggregate import deployment_from_path, summarize_requests
+from gametheory.telemetry.files import find_beside, plain_name, read_head
 from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
 from gametheory.telemetry.readers.aiperf import read_aiperf_aggregate, read_aiperf_records
 from gametheory.telemetry.readers.genai_perf import read_genai_perf
@@ -82,18 +83,14 @@ class TelemetryData:
 
 
 def _head(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            data = f.read(_HEAD)
-    except OSError as exc:
-        raise TelemetryError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    data = read_head(path, _HEAD)
     return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
 
 
 def detect_format(path: str | Path) -> str | None:
     """The telemetry format of ``path`` (one of :data:`FORMATS`), None if unrecognised."""
     p = Path(path)
-    name = p.name.lower()
+    name = plain_name(p).lower()
     head = _head(p)
     first = next((ln for ln in head.splitlines() if ln.strip()), "")
     genai = "genai_perf" in name or "genai-perf" in name
@@ -183,7 +180,9 @@ def load(
         if fmt == "prometheus":
             scrapes.setdefault(f.parent, []).append(f)
             continue
-        if fmt in ("aiperf-csv", "genai-perf-csv") and f.with_suffix(".json").is_file():
+        if fmt in ("aiperf-csv", "genai-perf-csv") and find_beside(
+            f, Path(plain_name(f)).with_suffix(".json").name
+        ):
             notes.append(f"{f}: the JSON export beside it was used instead")
             continue
         if fmt == "aiperf-jsonl":

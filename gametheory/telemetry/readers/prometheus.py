@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from prometheus_client.parser import text_string_to_metric_families
 
 from gametheory.errors import TelemetryError
+from gametheory.telemetry.files import plain_suffix, read_bytes
 from gametheory.telemetry.schemas import conform
 from gametheory.telemetry.validation import Skips, attach, decode_text
 
@@ -114,7 +115,7 @@ def read_prometheus(paths: str | Path | Sequence[str | Path]) -> pd.DataFrame:
     if isinstance(paths, (str, Path)):
         p = Path(paths)
         files = (
-            sorted(f for f in p.iterdir() if f.suffix in {".prom", ".txt", ".log"})
+            sorted(f for f in p.iterdir() if plain_suffix(f) in {".prom", ".txt", ".log"})
             if p.is_dir()
             else [p]
         )
@@ -127,11 +128,7 @@ def read_prometheus(paths: str | Path | Sequence[str | Path]) -> pd.DataFrame:
     skips = Skips()
     rows: list[dict[str, Any]] = []
     for i, f in enumerate(files):
-        try:
-            data = f.read_bytes()
-        except OSError as exc:
-            raise TelemetryError(f"cannot read: {exc.strerror}", file=str(f)) from None
-        text = decode_text(data, str(f))
+        text = decode_text(read_bytes(f), str(f))
         rows += _parse_scrape(text if text.endswith("\n") else text + "\n", i, str(f), skips)
     frame = conform(pd.DataFrame(rows), "samples")
     index = np.arange(1, len(frame) + 1)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gametheory.errors import TelemetryError
+from gametheory.telemetry.files import read_bytes
 from gametheory.telemetry.schemas import conform
 from gametheory.telemetry.validation import Skips, attach, parse_number
 
@@ -157,10 +157,7 @@ def read_router_log(path: str | Path) -> pd.DataFrame:
         ``decisions`` schema, with ``attrs["read_report"]``.
     """
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise TelemetryError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    data = read_bytes(p)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     skips = Skips()
