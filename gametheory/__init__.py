@@ -29,6 +29,7 @@ from gametheory.games.caching.selfish import SelfishCachingGame
 from gametheory.games.congestion import AtomicCongestionGame
 from gametheory.games.network.routing import RoutingGame
 from gametheory.games.network.tntp import read_tntp
+from gametheory.games.nfg import read_nfg, write_nfg
 from gametheory.games.normal_form import NormalFormGame
 from gametheory.games.pd.resource import PDResourceGame, SharedBudgetGame
 from gametheory.results import EquilibriumResult, OptimumResult, PoAResult
@@ -94,6 +95,7 @@ __all__ = [
     "poa_hat",
     "price_of_anarchy",
     "pure_equilibria",
+    "read_nfg",
     "read_tntp",
     "sim",
     "simulate",
@@ -103,4 +105,5 @@ __all__ = [
     "variational_equilibrium",
     "vertex_enumeration",
     "wardrop_equilibrium",
+    "write_nfg",
 ]
