@@ -41,6 +41,7 @@ from gametheory.solvers.common.optimum import social_optimum
 from gametheory.solvers.finite.correlated import correlated_equilibria
 from gametheory.solvers.finite.fictitious_play import fictitious_play
 from gametheory.solvers.finite.lemke_howson import lemke_howson
+from gametheory.solvers.finite.logit import logit_equilibrium
 from gametheory.solvers.finite.mixed import mixed_price_of_anarchy
 from gametheory.solvers.finite.nash_components import nash_subsets
 from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
@@ -90,6 +91,7 @@ __all__ = [
     "lemke_howson",
     "library",
     "load",
+    "logit_equilibrium",
     "mixed_price_of_anarchy",
     "nash_subsets",
     "poa_hat",

@@ -15,6 +15,7 @@ from gametheory.results import Result
 __all__ = [
     "CorrelatedEquilibriumResult",
     "FictitiousPlayResult",
+    "LogitEquilibriumResult",
     "MixedEquilibriumResult",
     "NashEquilibriaResult",
 ]
@@ -88,6 +89,44 @@ class NashEquilibriaResult(Result):
 
     def __len__(self) -> int:
         return len(self.equilibria)
+
+
+@dataclass(frozen=True, repr=False)
+class LogitEquilibriumResult(Result):
+    """One Nash equilibrium of an n-player game, the limit of the logit QRE branch.
+
+    Attributes
+    ----------
+    strategies
+        One mixed strategy per player.
+    supports
+        Their supports.
+    costs
+        Expected cost of each player.
+    social_cost
+        Sum of the expected costs.
+    max_regret
+        Largest gain from a unilateral deviation (the certificate; 0 at an equilibrium).
+    lambda_reached
+        Precision (in units of the cost range) where the branch was left.
+    converged
+        Whether ``max_regret`` is within the requested tolerance.
+    iterations
+        Continuation steps.
+    method
+        ``"logit-homotopy"``, with ``"+support-newton"`` when the Nash conditions on the
+        support were solved at the end.
+    """
+
+    strategies: tuple[FloatArray, ...]
+    supports: tuple[tuple[int, ...], ...]
+    costs: FloatArray
+    social_cost: float
+    max_regret: float
+    lambda_reached: float
+    converged: bool
+    iterations: int
+    method: str
 
 
 @dataclass(frozen=True, repr=False)
