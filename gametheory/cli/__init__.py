@@ -1,6 +1,7 @@
 """The ``gametheory`` command.
 
-One module per subcommand (``demo``, ``bound``, ``report``, ``pd-game``, ``affinity``),
+One module per subcommand (``demo``, ``bound``, ``report``, ``pd-game``, ``affinity``,
+``simulate``, ``sweep``),
 each with a ``register(subparsers)`` function that adds its parser and sets ``func`` to a
 callable taking the parsed arguments and returning an exit code; :func:`_registrars` is
 the one registration list.
@@ -22,7 +23,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 def _registrars() -> list[Registrar]:
     """The subcommands, in the order ``gametheory --help`` lists them."""
-    from gametheory.cli import affinity, bound, demo, pd_game, report
+    from gametheory.cli import affinity, bound, demo, pd_game, report, simulate, sweep
 
     return [
         demo.register,
@@ -30,6 +31,8 @@ def _registrars() -> list[Registrar]:
         report.register,
         pd_game.register,
         affinity.register,
+        simulate.register,
+        sweep.register,
     ]
 
 

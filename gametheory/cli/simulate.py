@@ -1,0 +1,166 @@
+"""``gametheory simulate``: one simulated run of a disaggregated cluster, written as telemetry.
+
+The run (:func:`gametheory.sim.engine.simulate`) is written in the real tools' formats
+(:func:`gametheory.sim.output.write_telemetry`: an aiperf ``profile_export.jsonl``, a
+Dynamo router log and Prometheus scrapes) that ``gametheory report`` and
+:func:`gametheory.telemetry.load` read back, plus its ``requests`` and ``decisions``
+frames as CSV or Parquet tables (``--tables``). The workload is the paper's (closed loop at
+``--concurrency`` users, or open loop at ``--rate`` requests per second) or a Mooncake
+trace (``--trace``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from gametheory.errors import GameError, TelemetryError
+from gametheory.sim.engine import simulate
+from gametheory.sim.output import sweep_row, write_telemetry
+from gametheory.sim.results import SimulationResult
+from gametheory.sim.routing import POLICIES, make_policy
+from gametheory.sim.serving.cluster import Cluster
+from gametheory.sim.serving.hardware import GPUS
+from gametheory.sim.serving.models import MODELS
+from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
+from gametheory.telemetry.poa_hat import poa_hat
+
+__all__ = ["parse_topology", "register", "write_table"]
+
+_TOPOLOGY = re.compile(r"^\s*(\d+)\s*P\s*/?\s*(\d+)\s*D\s*$", re.I)
+
+
+def parse_topology(text: str) -> tuple[int, int]:
+    """``"1P5D"`` or ``"1P/5D"`` -> ``(1, 5)``."""
+    m = _TOPOLOGY.match(text)
+    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise GameError(f"a topology is written like 1P5D or 1P/5D, got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as CSV or Parquet by the suffix of ``path`` (without its attrs,
+    such as the read report, which Parquet metadata cannot hold)."""
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    try:
+        if path.suffix == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False)
+    except OSError as exc:
+        raise TelemetryError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
+    return path
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TelemetryError(f"cannot create folder: {exc.strerror}", file=str(folder)) from None
+
+
+def _workload(args: argparse.Namespace) -> Workload:
+    if args.trace is not None:
+        return mooncake_trace(args.trace, n_requests=args.requests, time_scale=args.time_scale)
+    work = paper_workload(
+        args.requests or 400,
+        templates=args.templates,
+        input_tokens=args.input_tokens,
+        output_tokens=args.output_tokens,
+        shared_tokens=min(args.input_tokens, 96),
+        seed=args.seed,
+    )
+    return work if args.rate is None else poisson_arrivals(work, args.rate, seed=args.seed)
+
+
+def _summary(result: SimulationResult) -> dict[str, object]:
+    row = sweep_row(result)
+    est = poa_hat(result.decisions, n_bootstrap=100, seed=0)
+    keep = ("deployment", "policy", "concurrency", "ttft_ms_p50", "ttft_ms_p99", "itl_ms_p50")
+    out: dict[str, object] = {k: row[k] for k in keep}
+    out["request_throughput"] = row["request_throughput"]
+    out["requests"] = len(result.requests)
+    out["poa_hat"] = est.poa_hat
+    out["poa_hat_interval"] = [est.ci_low, est.ci_high]
+    out["switches"] = int(result.switch_times.size)
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+
+
+def _run(args: argparse.Namespace) -> int:
+    n_prefill, n_decode = parse_topology(args.topology)
+    if args.rate is not None and args.trace is not None:
+        raise GameError("--rate and --trace are two workloads: give one")
+    open_loop = args.rate is not None or args.trace is not None
+    if not open_loop and args.concurrency < 1:
+        raise GameError(f"--concurrency must be >= 1, got {args.concurrency}")
+    cluster = Cluster.build(
+        args.model,
+        args.gpu,
+        n_prefill,
+        n_decode,
+        tp_prefill=args.tp,
+        tp_decode=args.tp,
+        decode_batch_limit=args.decode_batch_limit,
+    )
+    policy = make_policy(args.policy, omega=args.omega, tau=args.tau)
+    result = simulate(
+        cluster,
+        _workload(args),
+        policy,
+        concurrency=None if open_loop else args.concurrency,
+        seed=args.seed,
+    )
+    run = write_telemetry(result, Path(args.out))
+    summary = _summary(result) | {"folder": str(run)}
+    if args.tables is not None:
+        ext = ".parquet" if args.format == "parquet" else ".csv"
+        _mkdir(args.tables)
+        for kind in ("requests", "decisions", "samples"):
+            write_table(getattr(result, kind), args.tables / f"{kind}{ext}")
+        summary["tables"] = str(args.tables)
+    print(json.dumps(summary) if args.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
+    return 0
+
+
+def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:
+    """The deployment flags shared by ``simulate`` and ``sweep``."""
+    parser.add_argument("--model", type=str.lower, default="llama-3.1-70b", choices=sorted(MODELS))
+    parser.add_argument("--gpu", type=str.lower, default="b200", choices=sorted(GPUS))
+    parser.add_argument("--decode-batch-limit", type=int, default=48)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``simulate`` subcommand."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="simulate a disaggregated cluster and write its telemetry",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    p.add_argument("--topology", default="1P5D", help="xPyD deployment, e.g. 1P5D or 1P/2D")
+    add_deployment_arguments(p)
+    p.add_argument("--tp", type=int, default=4, help="tensor parallelism of every instance")
+    p.add_argument("--policy", default="kv", choices=POLICIES)
+    p.add_argument("--omega", type=float, default=1.0, help="KV router overlap weight")
+    p.add_argument("--tau", type=float, default=0.0, help="KV router temperature")
+    p.add_argument("--concurrency", type=int, default=32, help="closed-loop users")
+    p.add_argument("--rate", type=float, help="open loop: Poisson arrivals per second")
+    p.add_argument("--trace", type=Path, help="open loop: replay a Mooncake trace (JSONL)")
+    p.add_argument("--time-scale", type=float, default=1.0, help="trace time multiplier")
+    p.add_argument("--requests", type=int, help="requests (default 400; trace: all)")
+    p.add_argument("--templates", type=int, default=5)
+    p.add_argument("--input-tokens", type=int, default=128)
+    p.add_argument("--output-tokens", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="gametheory-sim", help="folder for the telemetry")
+    p.add_argument(
+        "--tables", type=Path, help="also write the requests, decisions and samples frames here"
+    )
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="of --tables")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_run)
