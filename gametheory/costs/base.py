@@ -9,6 +9,7 @@ cost modules are here as well: the sympy load symbol ``X``, parameter and load v
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar, overload
@@ -27,6 +28,17 @@ X = sp.Symbol("x", nonnegative=True)
 
 def _param(value: ArrayLike, name: str, *, positive: bool = False) -> FloatArray:
     """Validate a parameter: finite, nonnegative (or positive), as a float array."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # the common scalar case, checked without NumPy's reductions (a network file has
+        # one cost per link)
+        v = float(value)
+        if not math.isfinite(v):
+            raise GameError(f"parameter {name!r} must be finite, got {value!r}")
+        if positive and v <= 0:
+            raise GameError(f"parameter {name!r} must be positive, got {value!r}")
+        if v < 0:
+            raise GameError(f"parameter {name!r} must be nonnegative, got {value!r}")
+        return np.array(v)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -36,12 +36,15 @@ class BPR(CostFunction):
     def __init__(
         self, t0: ArrayLike, capacity: ArrayLike, alpha: ArrayLike = 0.15, beta: ArrayLike = 4.0
     ) -> None:
-        self.t0, self.capacity, self.alpha, self.beta = np.broadcast_arrays(
+        params: tuple[FloatArray, ...] = (
             _param(t0, "t0"),
             _param(capacity, "capacity", positive=True),
             _param(alpha, "alpha"),
             _param(beta, "beta"),
         )
+        if any(p.ndim for p in params):
+            params = tuple(np.asarray(p, dtype=np.float64) for p in np.broadcast_arrays(*params))
+        self.t0, self.capacity, self.alpha, self.beta = params
 
     @property
     def shape(self) -> tuple[int, ...]:

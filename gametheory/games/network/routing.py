@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sps
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
-from scipy.sparse.csgraph import shortest_path
+from scipy.sparse.csgraph import connected_components, shortest_path
 
 from gametheory.costs import MM1, CostFunction, CostVector, Shared, SumCost, as_cost
 from gametheory.errors import GameError
@@ -281,15 +281,17 @@ class RoutingGame:
         if net.od_rate.size == 0:
             return
         keep = net.tail != net.head
-        reach = shortest_path(
-            sps.csr_matrix(
-                (np.ones(int(keep.sum())), (net.tail[keep], net.head[keep])),
-                shape=(net.n_nodes, net.n_nodes),
-            ),
-            unweighted=True,
-            indices=net.origins,
+        tail, head = net.tail[keep], net.head[keep]
+        graph = sps.csr_matrix((np.ones(tail.size), (tail, head)), shape=(net.n_nodes,) * 2)
+        # Reachability between nodes is reachability between their strongly connected
+        # components: search the (much smaller) condensation from each origin's component.
+        k, comp = connected_components(graph, directed=True, connection="strong")
+        cross = comp[tail] != comp[head]
+        condensed = sps.csr_matrix(
+            (np.ones(int(cross.sum())), (comp[tail][cross], comp[head][cross])), shape=(k, k)
         )
-        bad = np.flatnonzero(~np.isfinite(reach[net.od_row, net.od_dest]))
+        reach = shortest_path(condensed, unweighted=True, indices=comp[net.origins])
+        bad = np.flatnonzero(~np.isfinite(reach[net.od_row, comp[net.od_dest]]))
         if bad.size:
             o, d = self.od_pairs[int(net.od_index[bad[0]])]
             extra = " (paths may not pass through zones)" if self.zones else ""
