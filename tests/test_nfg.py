@@ -74,6 +74,15 @@ def test_the_null_outcome_pays_zero() -> None:
     np.testing.assert_array_equal(u[:, :, 0], [[5, 0], [6, 0]])
 
 
+def test_strategy_names_with_a_payoff_list() -> None:
+    # Gambit's grammar pairs either strategy form with either body
+    text = 'NFG 1 R "" { "1" "2" } { { "U" "D" } { "L" "R" } } "" 1 2 3 4 5 6 7 8'
+    nf = parse_nfg(text)
+    assert nf.version == "payoff" and nf.game.labels == (("U", "D"), ("L", "R"))
+    np.testing.assert_array_equal(nf.game.payoff_tensor[:, 1, 0], [3, 4])
+    np.testing.assert_array_equal(nf.game.payoff_tensor[:, 0, 1], [5, 6])
+
+
 def test_escaped_quotes_in_strings() -> None:
     nf = parse_nfg('NFG 1 R "say \\"hi\\"" { "P" } { 1 } "c" 7')
     assert nf.title == 'say "hi"'

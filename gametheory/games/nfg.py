@@ -3,13 +3,16 @@
 A file starts ``NFG 1 R "title" { "Player 1" ... }`` (``D`` instead of ``R`` in old
 files) and comes in two versions (Gambit documentation, "Game representation formats"):
 
-* **payoff version**: the strategy counts ``{ s_1 ... s_n }``, an optional comment string,
-  then ``n * s_1 * ... * s_n`` payoffs, profile by profile with player 1's strategy
-  changing fastest, and within a profile player 1's payoff first;
-* **outcome version**: the strategy names ``{ { "a" "b" } { "c" "d" } }``, an optional
-  comment, the outcomes ``{ { "name" u_1 ... u_n } ... }`` (payoffs may be separated by
-  commas), then one outcome number per profile in the same order (1-based; 0 is the null
-  outcome, all payoffs zero).
+* the strategies, as counts ``{ s_1 ... s_n }`` or as names
+  ``{ { "a" "b" } { "c" "d" } }``, then an optional comment string;
+* **payoff version**: ``n * s_1 * ... * s_n`` payoffs, profile by profile with player 1's
+  strategy changing fastest, and within a profile player 1's payoff first;
+* **outcome version**: the outcomes ``{ { "name" u_1 ... u_n } ... }`` (payoffs may be
+  separated by commas), then one outcome number per profile in the same order (1-based;
+  0 is the null outcome, all payoffs zero).
+
+Either way of giving the strategies goes with either body (Gambit's grammar keeps the
+two choices independent); the writer uses counts with payoffs and names with outcomes.
 
 Payoffs are integers, decimals or rationals (``3/4``); Gambit maximises payoffs, so the
 game's costs are their negatives. Written payoffs are exact for integers and use the
@@ -167,16 +170,13 @@ def parse_nfg(text: str, source: str = "<string>") -> NFGFile:
         raise tok.error("a game needs at least one player")
     counts_line = tok.line()
     tok.brace("{")
-    version: Version
     if tok.peek()[0] == "brace":
-        version = "outcome"
         labels = []
         while tok.peek() == ("brace", "{"):
             labels.append(tok.strings("a strategy name"))
         tok.brace("}")
         counts = [len(names) for names in labels]
     else:
-        version = "payoff"
         counts = []
         while tok.peek()[0] == "num":
             count = tok.number("a strategy count")
@@ -192,6 +192,9 @@ def parse_nfg(text: str, source: str = "<string>") -> NFGFile:
         )
     comment = tok.string("the comment") if tok.peek()[0] == "str" else ""
     profiles = math.prod(counts)
+    # Strategy names or counts, then payoffs or outcomes: the two choices are independent
+    # in Gambit's grammar (its catalog has files with names and a payoff list).
+    version: Version = "outcome" if tok.peek() == ("brace", "{") else "payoff"
     if version == "payoff":
         flat = [tok.number("a payoff") for _ in range(profiles * len(players))]
         payoffs = np.array(flat, dtype=np.float64).reshape(profiles, len(players))
