@@ -1,7 +1,7 @@
 """The ``gametheory`` command.
 
 One module per subcommand (``demo``, ``bound``, ``report``, ``pd-game``, ``affinity``,
-``simulate``, ``sweep``),
+``simulate``, ``sweep``, ``control``),
 each with a ``register(subparsers)`` function that adds its parser and sets ``func`` to a
 callable taking the parsed arguments and returning an exit code; :func:`_registrars` is
 the one registration list.
@@ -23,7 +23,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 def _registrars() -> list[Registrar]:
     """The subcommands, in the order ``gametheory --help`` lists them."""
-    from gametheory.cli import affinity, bound, demo, pd_game, report, simulate, sweep
+    from gametheory.cli import affinity, bound, control, demo, pd_game, report, simulate, sweep
 
     return [
         demo.register,
@@ -33,6 +33,7 @@ def _registrars() -> list[Registrar]:
         affinity.register,
         simulate.register,
         sweep.register,
+        control.register,
     ]
 
 
@@ -64,7 +65,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gametheory: error: {exc}", file=sys.stderr)
         return 1
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

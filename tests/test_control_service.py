@@ -1,0 +1,283 @@
+"""The controller service against a real Prometheus server (Debian's ``prometheus``).
+
+A ``prometheus_client`` exporter on loopback stands in for Dynamo's frontend: it exposes
+``dynamo_frontend_time_to_first_token_seconds`` with Dynamo's buckets, and the test
+decides what the requests' TTFTs are. A real Prometheus scrapes it every second; the
+service polls Prometheus's HTTP API, switches regimes and pushes ``(omega, tau)`` to a
+loopback endpoint. Every loop here is bounded in count and time, and everything started
+is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, Histogram, start_http_server
+
+from gametheory.cli import main
+from gametheory.control.detector import EWMADetector
+from gametheory.control.policy import AdaptiveController
+from gametheory.control.service import (
+    PAPER_MAPPING,
+    ControlService,
+    PrometheusClient,
+    PrometheusUnavailable,
+)
+from gametheory.errors import GameError, TelemetryError
+
+BUCKETS = (0, 0.0022, 0.0047, 0.01, 0.022, 0.047, 0.1, 0.22, 0.47, 1, 2.2, 4.7, 10, 22, 48)
+QUERY = (
+    "histogram_quantile(0.99, sum by (le) "
+    "(rate(dynamo_frontend_time_to_first_token_seconds_bucket[4s])))"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Frontend:
+    """A loopback exporter whose requests take ``ttft`` seconds to their first token."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.hist = Histogram(
+            "dynamo_frontend_time_to_first_token_seconds",
+            "Time to first token",
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.port = _free_port()
+        self.server, _ = start_http_server(self.port, addr="127.0.0.1", registry=self.registry)
+        self.ttft = 0.05
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._traffic, daemon=True)
+        self.thread.start()
+
+    def _traffic(self) -> None:
+        deadline = time.monotonic() + 120  # bounded in time whatever the test does
+        while not self.done.is_set() and time.monotonic() < deadline:
+            for _ in range(20):
+                self.hist.observe(self.ttft)
+            self.done.wait(0.1)
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join(5)
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def frontend() -> Iterator[Frontend]:
+    fe = Frontend()
+    yield fe
+    fe.close()
+
+
+def _start_prometheus(tmp: Path, target_port: int) -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
+    port = _free_port()
+    config = tmp / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n  - job_name: frontend\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{target_port}']\n"
+    )
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "prometheus.log").open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/-/ready", timeout=1) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"prometheus did not become ready: {(tmp / 'prometheus.log').read_text()}")
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path, frontend: Frontend) -> Iterator[str]:
+    proc, url = _start_prometheus(tmp_path, frontend.port)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+class Receiver:
+    """A loopback endpoint recording the router parameters pushed to it."""
+
+    def __init__(self) -> None:
+        received: list[dict[str, Any]] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/router"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _wait_for(service: ControlService, regime: str, polls: int) -> list[dict[str, Any]]:
+    seen = []
+    for _ in range(polls):
+        seen.append(service.poll(time.monotonic()))
+        if seen[-1]["status"] == "ok" and seen[-1]["regime"] == regime:
+            return seen
+        time.sleep(1.0)
+    raise AssertionError(f"no switch to {regime} in {polls} polls: {seen[-3:]}")
+
+
+@pytest.mark.slow
+def test_the_service_switches_with_the_ttft_seen_by_prometheus(
+    prometheus: str, frontend: Frontend
+) -> None:
+    receiver = Receiver()
+    records: list[dict[str, Any]] = []
+    service = ControlService(
+        PrometheusClient(prometheus),
+        AdaptiveController(EWMADetector(0.5, 1.0, alpha=0.6, min_dwell_s=0.0), PAPER_MAPPING),
+        query=QUERY,
+        interval_s=1.0,
+        push_url=receiver.url,
+        emit=records.append,
+    )
+    server = service.serve(port := _free_port())
+    try:
+        service.check()
+        first = _wait_for(service, "below", 15)  # series appear after two scrapes
+        assert first[-1]["status"] == "ok" and first[-1]["ttft_p99_s"] < 0.5
+        frontend.ttft = 3.0  # the prefill queue builds up: past the knee
+        up = _wait_for(service, "saturated", 15)
+        assert up[-1]["changed"] and (up[-1]["omega"], up[-1]["tau"]) == (0.1, 0.8)
+        assert up[-1]["ttft_p99_s"] > 1.0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/decision", timeout=5) as r:
+            assert json.loads(r.read())["regime"] == "saturated"
+        frontend.ttft = 0.05  # load drops: back below once the window has passed
+        down = _wait_for(service, "below", 20)
+        assert (down[-1]["omega"], down[-1]["tau"]) == (1.0, 0.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+        receiver.close()
+    pushed = [(p["omega"], p["tau"]) for p in receiver.received]
+    assert pushed[0] == (1.0, 0.0)  # the first decision is always pushed
+    assert (0.1, 0.8) in pushed and pushed[-1] == (1.0, 0.0)
+    assert records and all(isinstance(json.dumps(r), str) for r in records)
+
+
+def test_empty_nan_and_rejected_queries(prometheus: str) -> None:
+    client = PrometheusClient(prometheus)
+    assert client.query("absent_metric_of_this_test") is None
+    nan = client.query("vector(0) / 0")
+    assert nan is not None and nan != nan
+    assert client.query("vector(2)") == 2.0
+    with pytest.raises(TelemetryError, match=r"PromQL error \(bad_data\)"):
+        client.query("histogram_quantile(0.99, ")
+    records: list[dict[str, Any]] = []
+    service = ControlService(client, query="vector(0) / 0", emit=records.append)
+    before = service.controller.parameters
+    assert service.poll(0.0)["status"] == "no signal (NaN)"
+    service.query = "absent_metric_of_this_test"
+    assert service.poll(1.0)["status"] == "no signal (empty result)"
+    assert service.controller.parameters == before and len(records) == 2
+
+
+def test_an_unreachable_prometheus_keeps_the_last_decision() -> None:
+    client = PrometheusClient(f"http://127.0.0.1:{_free_port()}", timeout_s=1.0)
+    with pytest.raises(PrometheusUnavailable, match="cannot reach Prometheus"):
+        client.query("vector(1)")
+    service = ControlService(client, emit=lambda record: None)
+    record = service.poll(0.0)
+    assert record["status"].startswith("prometheus unreachable")
+    assert (record["omega"], record["tau"]) == PAPER_MAPPING[service.controller.regime]
+
+
+def test_command_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    closed = f"http://127.0.0.1:{_free_port()}"
+    assert main(["control", "--prometheus", closed, "--timeout", "1"]) == 1
+    assert "cannot reach Prometheus" in capsys.readouterr().err
+    assert main(["control"]) == 1
+    assert "give the Prometheus address" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("prometheus = \n")
+    assert main(["control", "--config", str(bad)]) == 1
+    assert f"{bad}: not valid TOML" in capsys.readouterr().err
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('prometheus = "x"\n[detector]\nlow = 1\n')
+    assert main(["control", "--config", str(unknown)]) == 1
+    assert "unknown [detector] keys ['low']" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = int(s.getsockname()[1])
+        service = ControlService(PrometheusClient("http://127.0.0.1:1"), emit=lambda r: None)
+        with pytest.raises(GameError, match=f"cannot serve on 127.0.0.1:{port}"):
+            service.serve(port)
+
+
+def test_sigterm_stops_the_service_cleanly(prometheus: str, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gametheory.cli", "control", "--prometheus", prometheus,
+         "--query", "vector(0.2)", "--interval", "0.3", "--max-polls", "200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        time.sleep(4.0)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert 1 <= len(lines) < 200
+    assert all(rec["status"] == "ok" and rec["ttft_p99_s"] == 0.2 for rec in lines)
