@@ -72,7 +72,7 @@ def test_a_toml_grid_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("concurency = [2]\n")
     assert main(["sweep", "--config", str(unknown), "--out", str(out)]) == 1
-    assert "unknown grid keys ['concurency']" in capsys.readouterr().err
+    assert "unknown keys ['concurency']" in capsys.readouterr().err
     assert main(["sweep", "--config", str(tmp_path / "absent.toml"), "--out", str(out)]) == 1
     assert "cannot read" in capsys.readouterr().err
     assert main(["sweep", "--out", str(out), "--policies", "greedy"]) == 1

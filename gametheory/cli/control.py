@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
+from gametheory.cli._toml import read_toml
 from gametheory.control.detector import EWMADetector, Regime
 from gametheory.control.policy import AdaptiveController
 from gametheory.control.service import (
@@ -39,37 +39,11 @@ from gametheory.control.service import (
 )
 from gametheory.errors import GameError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 __all__ = ["register", "service_from"]
 
 _TOP = {"prometheus", "query", "interval_s", "push", "serve", "detector", "mapping"}
 _DETECTOR = {"low_s", "high_s", "alpha", "hysteresis", "min_dwell_s"}
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise GameError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GameError(f"{path}: not valid TOML: {exc}") from None
-    for section, known in (
-        ("", _TOP),
-        ("detector", _DETECTOR),
-        ("mapping", {"below", "transition", "saturated"}),
-    ):
-        table = data if not section else data.get(section, {})
-        unknown = sorted(set(table) - known)
-        if unknown:
-            where = f"[{section}] " if section else ""
-            raise GameError(
-                f"{path}: unknown {where}keys {unknown}; expected some of {sorted(known)}"
-            )
-    return data
+_KNOWN = {"": _TOP, "detector": _DETECTOR, "mapping": {"below", "transition", "saturated"}}
 
 
 def _number(table: dict[str, Any], key: str, default: float) -> float:
@@ -118,7 +92,7 @@ def service_from(
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = _read(args.config) if args.config is not None else {}
+    config = read_toml(args.config, _KNOWN) if args.config is not None else {}
     service, port = service_from(config, args)
     service.check()
     server = service.serve(port) if port is not None else None

@@ -27,11 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
+from gametheory.cli._toml import read_toml
 from gametheory.cli.simulate import add_deployment_arguments, parse_topology, write_table
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.routing import POLICIES
@@ -59,18 +55,10 @@ def cell_key(cell: Cell) -> str:
 
 
 def _config(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise GameError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GameError(f"{path}: not valid TOML: {exc}") from None
-    table = data.get("grid", data)
+    """The grid's fields from a TOML file: at the top level or in a ``[grid]`` table."""
     known = {f.name for f in fields(SweepGrid)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise GameError(f"{path}: unknown grid keys {unknown}; expected some of {sorted(known)}")
-    return dict(table)
+    data = read_toml(path, {"": known | {"grid"}, "grid": known})
+    return dict(data.get("grid", data))
 
 
 def _as_tuple(value: Any, convert: Any, name: str) -> tuple[Any, ...]:
