@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 from conformance_checks import (
     REGRET_TOL,
-    check_all_equilibria,
     check_extreme_equilibria,
-    check_lemke_howson,
-    check_one_equilibrium,
     check_profile_checks,
-    check_pure_equilibria,
     extreme_equilibria,
 )
 from conformance_data import (
@@ -25,7 +21,6 @@ from conformance_data import (
     is_nash,
     load,
     params,
-    unchecked,
 )
 
 from gametheory.games.nfg import parse_nfg, write_nfg
@@ -161,36 +156,3 @@ def test_matches_pygambit_enummixed(case):
 
 
 # ------------------------------------------------------------------ test-suite games
-@pytest.mark.parametrize("case", params(SOURCE, "pure_equilibria"))
-def test_suite_pure_equilibria(case):
-    check_pure_equilibria(case)
-
-
-@pytest.mark.parametrize("case", params(SOURCE, "extreme_equilibria"))
-def test_suite_extreme_equilibria(case):
-    check_extreme_equilibria(case)
-
-
-@pytest.mark.parametrize("case", params(SOURCE, "lemke_howson"))
-def test_suite_lemke_howson(case):
-    check_lemke_howson(case)
-
-
-@pytest.mark.parametrize("case", params(SOURCE, "all_equilibria"))
-def test_suite_all_equilibria(case):
-    check_all_equilibria(case)
-
-
-@pytest.mark.parametrize("case", params(SOURCE, "one_equilibrium"))
-def test_suite_one_equilibrium(case):
-    check_one_equilibrium(case)
-
-
-@pytest.mark.parametrize("case", params(SOURCE, "profile_checks"))
-def test_suite_profiles(case):
-    check_profile_checks(case)
-
-
-def test_every_suite_case_is_checked():
-    sections = {"pure_equilibria", "extreme_equilibria", "all_equilibria", "profile_checks"}
-    assert unchecked(SOURCE, sections) == []
