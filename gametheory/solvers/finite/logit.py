@@ -163,20 +163,25 @@ class _Trace:
         self.h_step, self.steps = 0.05, 0
         self.tangent = _tangent(_homotopy(ex, z)[1], None)
 
-    def _correct(self, y: FloatArray, t: FloatArray) -> FloatArray | None:
-        """Newton on ``[H; t . (y - y0)] = 0``; None when it does not converge."""
+    def _correct(
+        self, y: FloatArray, t: FloatArray
+    ) -> tuple[FloatArray, FloatArray, list[FloatArray]] | None:
+        """Newton on ``[H; t . (y - y0)] = 0``: the point with its Jacobian and
+        probabilities, or None when it does not converge in 8 steps."""
         for _ in range(8):
             if not np.all(np.isfinite(y)) or float(np.max(y[:-1])) > 1.0:
                 return None
-            h, jac, _ = _homotopy(self.ex, y)
+            h, jac, probs = _homotopy(self.ex, y)
             if float(np.max(np.abs(h))) < 1e-11:
-                return y
+                return y, jac, probs
             try:
                 y = y + np.linalg.solve(np.vstack([jac, t]), np.concatenate([-h, [0.0]]))
             except np.linalg.LinAlgError:
                 return None
-        ok = np.all(np.isfinite(y)) and float(np.max(y[:-1])) <= 1.0
-        return y if ok and float(np.max(np.abs(_homotopy(self.ex, y)[0]))) < 1e-9 else None
+        if not np.all(np.isfinite(y)) or float(np.max(y[:-1])) > 1.0:
+            return None
+        h, jac, probs = _homotopy(self.ex, y)
+        return (y, jac, probs) if float(np.max(np.abs(h))) < 1e-9 else None
 
     def run(self, target: float, max_steps: int, deadline: float) -> bool:
         """Follow the branch until ``lambda >= target``; False if a step could not be taken
@@ -189,15 +194,14 @@ class _Trace:
             while True:
                 if self.h_step < 1e-10:
                     return False
-                y = self._correct(self.z + self.h_step * t, t)
-                if y is not None and float(np.linalg.norm(y - self.z)) < 3 * self.h_step:
-                    t_y = _tangent(_homotopy(self.ex, y)[1], t)
+                point = self._correct(self.z + self.h_step * t, t)
+                if point is not None and float(np.linalg.norm(point[0] - self.z)) < 3 * self.h_step:
+                    t_y = _tangent(point[1], t)
                     # a sharp turn means the corrector jumped branches: take a shorter step
                     if float(t_y @ t) > 0.95:
                         break
                 self.h_step /= 2
-            self.z, self.tangent = y, t_y
-            self.probs = [np.exp(part) for part in self.ex.split(y[:-1])]
+            self.z, self.tangent, self.probs = point[0], t_y, point[2]
             self.h_step = min(self.h_step * 1.5, 1.0 + self.z[-1] / 4)
         return True
 

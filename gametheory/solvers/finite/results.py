@@ -17,6 +17,7 @@ __all__ = [
     "FictitiousPlayResult",
     "LogitEquilibriumResult",
     "MixedEquilibriumResult",
+    "MixedProfileResult",
     "NashEquilibriaResult",
 ]
 
@@ -92,8 +93,8 @@ class NashEquilibriaResult(Result):
 
 
 @dataclass(frozen=True, repr=False)
-class LogitEquilibriumResult(Result):
-    """One Nash equilibrium of an n-player game, the limit of the logit QRE branch.
+class MixedProfileResult(Result):
+    """One mixed profile returned as an equilibrium, with its certificate.
 
     Attributes
     ----------
@@ -107,6 +108,21 @@ class LogitEquilibriumResult(Result):
         Sum of the expected costs.
     max_regret
         Largest gain from a unilateral deviation (the certificate; 0 at an equilibrium).
+    """
+
+    strategies: tuple[FloatArray, ...]
+    supports: tuple[tuple[int, ...], ...]
+    costs: FloatArray
+    social_cost: float
+    max_regret: float
+
+
+@dataclass(frozen=True, repr=False)
+class LogitEquilibriumResult(MixedProfileResult):
+    """One Nash equilibrium of an n-player game, the limit of the logit QRE branch.
+
+    Attributes
+    ----------
     lambda_reached
         Precision (in units of the cost range) where the branch was left.
     converged
@@ -118,11 +134,6 @@ class LogitEquilibriumResult(Result):
         support were solved at the end.
     """
 
-    strategies: tuple[FloatArray, ...]
-    supports: tuple[tuple[int, ...], ...]
-    costs: FloatArray
-    social_cost: float
-    max_regret: float
     lambda_reached: float
     converged: bool
     iterations: int
@@ -130,21 +141,11 @@ class LogitEquilibriumResult(Result):
 
 
 @dataclass(frozen=True, repr=False)
-class MixedEquilibriumResult(Result):
-    """One mixed Nash equilibrium of a bimatrix game (e.g. from Lemke-Howson).
+class MixedEquilibriumResult(MixedProfileResult):
+    """One mixed Nash equilibrium ``(x, y)`` of a bimatrix game (e.g. from Lemke-Howson).
 
     Attributes
     ----------
-    strategies
-        Mixed strategies ``(x, y)`` of the row and column player.
-    supports
-        Their supports.
-    costs
-        Expected cost of each player.
-    social_cost
-        Sum of the expected costs.
-    max_regret
-        Largest gain from a unilateral deviation (the certificate; 0 at an equilibrium).
     converged
         Whether the path ended at a completely labelled point within ``max_pivots``.
     iterations
@@ -155,11 +156,6 @@ class MixedEquilibriumResult(Result):
         The algorithm used.
     """
 
-    strategies: tuple[FloatArray, FloatArray]
-    supports: tuple[tuple[int, ...], tuple[int, ...]]
-    costs: FloatArray
-    social_cost: float
-    max_regret: float
     converged: bool
     iterations: int
     initial_label: int
