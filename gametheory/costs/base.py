@@ -32,22 +32,20 @@ def _param(value: ArrayLike, name: str, *, positive: bool = False) -> FloatArray
         # the common scalar case, checked without NumPy's reductions (a network file has
         # one cost per link)
         v = float(value)
-        if not math.isfinite(v):
-            raise GameError(f"parameter {name!r} must be finite, got {value!r}")
-        if positive and v <= 0:
-            raise GameError(f"parameter {name!r} must be positive, got {value!r}")
-        if v < 0:
-            raise GameError(f"parameter {name!r} must be nonnegative, got {value!r}")
-        return np.array(v)
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise GameError(f"parameter {name!r} must be numeric, got {value!r}") from exc
-    if not np.all(np.isfinite(arr)):
+        arr = np.array(v)
+        finite, least = math.isfinite(v), v
+    else:
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise GameError(f"parameter {name!r} must be numeric, got {value!r}") from exc
+        finite = bool(np.all(np.isfinite(arr)))
+        least = float(arr.min()) if arr.size and finite else 0.0
+    if not finite:
         raise GameError(f"parameter {name!r} must be finite, got {value!r}")
-    if positive and np.any(arr <= 0):
+    if positive and least <= 0 and arr.size:
         raise GameError(f"parameter {name!r} must be positive, got {value!r}")
-    if np.any(arr < 0):
+    if least < 0:
         raise GameError(f"parameter {name!r} must be nonnegative, got {value!r}")
     return arr
 

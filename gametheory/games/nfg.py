@@ -105,19 +105,21 @@ class _Tokens:
         kind, value, _ = self.items[self.i]
         return kind, value
 
+    def _unexpected(self, what: str) -> GameError:
+        got, value = self.peek()
+        found = "the end of the file" if got == "end" else repr(value)
+        return self.error(f"expected {what}, found {found}")
+
     def take(self, kind: str, what: str) -> str:
         got, value = self.peek()
         if got != kind:
-            found = "the end of the file" if got == "end" else repr(value)
-            raise self.error(f"expected {what}, found {found}")
+            raise self._unexpected(what)
         self.i += 1
         return value
 
     def brace(self, value: str) -> None:
-        got = self.peek()
-        if got != ("brace", value):
-            found = "the end of the file" if got[0] == "end" else repr(got[1])
-            raise self.error(f"expected '{value}', found {found}")
+        if self.peek() != ("brace", value):
+            raise self._unexpected(f"'{value}'")
         self.i += 1
 
     def string(self, what: str) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gzip
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,27 +58,11 @@ def _zstandard(path: Path) -> Any:
         ) from None
 
 
-def read_head(path: Path, size: int) -> bytes:
-    """The first ``size`` bytes of the decompressed content of ``path`` (all if negative).
-
-    Raises
-    ------
-    TelemetryError
-        If the file cannot be read, is not valid gzip or zstandard data, or is a ``.zst``
-        file while the ``zstandard`` package is missing.
-    """
-    kind = _compression(path)
+@contextmanager
+def _reading(path: Path, kind: str | None) -> Iterator[None]:
+    """Turn the errors of reading and decompressing ``path`` into TelemetryError."""
     try:
-        if kind == "gzip":
-            with gzip.open(path, "rb") as f:
-                return f.read(size)
-        if kind == "zstandard":
-            zstd = _zstandard(path)
-            with path.open("rb") as raw, zstd.ZstdDecompressor().stream_reader(raw) as f:
-                data: bytes = f.read(size)
-                return data
-        with path.open("rb") as f:
-            return f.read(size)
+        yield
     except TelemetryError:
         raise
     except gzip.BadGzipFile as exc:
@@ -87,6 +73,29 @@ def read_head(path: Path, size: int) -> bytes:
         raise TelemetryError(f"corrupt {kind} data: {exc}", file=str(path)) from None
 
 
+def read_head(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of the decompressed content of ``path`` (all if negative).
+
+    Raises
+    ------
+    TelemetryError
+        If the file cannot be read, is not valid gzip or zstandard data, or is a ``.zst``
+        file while the ``zstandard`` package is missing.
+    """
+    kind = _compression(path)
+    with _reading(path, kind):
+        if kind == "gzip":
+            with gzip.open(path, "rb") as f:
+                return f.read(size)
+        if kind == "zstandard":
+            zstd = _zstandard(path)
+            with path.open("rb") as raw, zstd.ZstdDecompressor().stream_reader(raw) as f:
+                data: bytes = f.read(size)
+                return data
+        with path.open("rb") as f:
+            return f.read(size)
+
+
 def read_bytes(path: Path) -> bytes:
     """The whole decompressed content of ``path`` (errors as :func:`read_head`).
 
@@ -95,25 +104,14 @@ def read_bytes(path: Path) -> bytes:
     """
     if _compression(path) != "zstandard":
         return read_head(path, -1)
-    packed = _raw(path)
     decompressor = _zstandard(path).ZstdDecompressor()
     parts: list[bytes] = []
-    try:
+    with _reading(path, "zstandard"):
+        packed = path.read_bytes()
         while packed:
             frame = decompressor.decompressobj()
             parts.append(frame.decompress(packed))
             if not frame.eof:
                 raise TelemetryError("truncated zstandard data", file=str(path))
             packed = frame.unused_data
-    except TelemetryError:
-        raise
-    except Exception as exc:  # zstandard.ZstdError
-        raise TelemetryError(f"corrupt zstandard data: {exc}", file=str(path)) from None
     return b"".join(parts)
-
-
-def _raw(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TelemetryError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
