@@ -61,8 +61,12 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: TTFT histogram bucket bounds (s) of Dynamo's frontend.
-TTFT_BUCKETS = (0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, math.inf)
+#: TTFT histogram bucket bounds (s) of Dynamo's frontend, as its ``/metrics`` exposes them
+#: (``dynamo_frontend_time_to_first_token_seconds``, ``../shared/data/telemetry/dynamo-metrics``).
+TTFT_BUCKETS = (
+    0.0, 0.0022, 0.0047, 0.01, 0.022, 0.047, 0.1, 0.22, 0.47,
+    1.0, 2.2, 4.7, 10.0, 22.0, 48.0, 100.0, 220.0, 480.0, math.inf,
+)  # fmt: skip
 #: Simulated time 0 in nanoseconds since the Unix epoch (2025-10-09T08:53:20Z).
 EPOCH_NS = 1_760_000_000_000_000_000
 _REQUESTS_TOTAL = "dynamo_frontend_requests_total"
