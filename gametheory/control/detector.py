@@ -145,11 +145,44 @@ class EWMADetector:
 
     def target(self, e: float) -> Regime:
         """The regime the average ``e`` asks for from the current regime (no dwell)."""
+        return self._target(e, self.regime)
+
+    def _target(self, e: float, regime: Regime) -> Regime:
         h = self.hysteresis
         up = 2 if e > self.high * (1 + h) else 1 if e > self.low * (1 + h) else 0
         down = 0 if e < self.low * (1 - h) else 1 if e < self.high * (1 - h) else 2
-        current = int(self.regime)
+        current = int(regime)
         return Regime(up if up > current else down if down < current else current)
+
+    def polls_to_switch(
+        self, value: float, to: Regime | None = None, limit: int = 10_000
+    ) -> int | None:
+        """Polls until the regime is ``to`` (None: another regime) when the signal stays
+        at ``value`` from now on.
+
+        The detection delay of a step: starting from the current average and regime,
+        the number of polls of a constant ``value`` after which :meth:`update` reports
+        the regime, ignoring ``min_dwell_s`` (each switch also waits for what remains
+        of it). None when ``value`` never gets there (within ``limit`` polls). In wall
+        time a step is detected within ``(polls + 1) * interval``: the step can land
+        just after a poll.
+
+        Examples
+        --------
+        >>> d = EWMADetector(0.5, 1.0, alpha=0.5, min_dwell_s=0)
+        >>> _ = d.update(0.0, 0.1)
+        >>> d.polls_to_switch(3.0), d.polls_to_switch(0.2), d.polls_to_switch(0.7)
+        (1, None, 3)
+        >>> d.polls_to_switch(1.3, Regime.SATURATED)  # 0.7, 1.0, then 1.15 > 1.1
+        3
+        """
+        e, regime = self.ewma, self.regime
+        for polls in range(1, limit + 1):
+            e = value if math.isnan(e) else self.alpha * value + (1 - self.alpha) * e
+            regime = self._target(e, regime)
+            if regime == to or (to is None and regime != self.regime):
+                return polls
+        return None
 
     def update(self, time: float, value: float, load: float = math.nan) -> Regime:
         """Consume the signal polled at ``time`` (``load`` is ignored).

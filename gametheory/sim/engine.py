@@ -45,6 +45,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,6 +57,9 @@ from gametheory.sim.routing import Policy, make_policy
 from gametheory.sim.serving.cache import PrefixCache
 from gametheory.sim.serving.cluster import Cluster
 from gametheory.sim.workloads import Workload
+
+if TYPE_CHECKING:
+    from gametheory.sim.live import LiveObserver
 
 __all__ = ["simulate"]
 
@@ -117,6 +121,7 @@ def simulate(
     reference_omega: float = 1.0,
     state_interval_s: float = 0.0,
     optimistic_state: bool = True,
+    observer: LiveObserver | None = None,
 ) -> SimulationResult:
     """Simulate ``workload`` on ``cluster`` routed by ``policy``.
 
@@ -154,6 +159,10 @@ def simulate(
         freezes the view until the next refresh. Cache contents are never
         predicted: they enter the view only at a refresh after the KV transfer
         that stored them.
+    observer
+        Called at every event and request milestone (:mod:`gametheory.sim.live`: wall-
+        clock pacing, live metrics, router changes); it may stop the run early (only
+        finished requests are reported) and, closed loop, set the concurrency.
 
     Returns
     -------
@@ -335,6 +344,12 @@ def simulate(
     while events:
         now, _, kind, a = heapq.heappop(events)
         n_events += 1
+        if observer is not None:
+            if not observer.tick(now):
+                break
+            while closed and issued < n and issued - n_done < observer.concurrency:
+                push(now, _ARRIVE, issued)
+                issued += 1
         while now >= next_poll:
             # The TTFT P99 of the first tokens of the last interval, fed to the policy.
             if recent:
@@ -382,6 +397,8 @@ def simulate(
             log_load.append([x / bs for x in load])
             order.append(r)
             target[r] = d
+            if observer is not None:
+                observer.arrived(r, d, now)
             hit[r] = min(float(cached[d] * bs), inp_l[r])
             send[r] = inp_l[r] - hit[r]
             load[d] += inp_l[r]
@@ -417,6 +434,8 @@ def simulate(
             for r in inst.new:
                 first[r] = now
                 recent.append(now - arrive[r])
+                if observer is not None:
+                    observer.first_token(r, now)
             inst.new.clear()
             while inst.finish and inst.finish[0][0] <= inst.step:
                 _, r = heapq.heappop(inst.finish)
@@ -428,7 +447,13 @@ def simulate(
                 load[a] -= inp_l[r] + out_l[r]
                 queue[a] -= 1.0
                 n_done += 1
-                if closed and issued < n:
+                if observer is not None:
+                    observer.finished(r, now)
+                if (
+                    closed
+                    and issued < n
+                    and (observer is None or issued - n_done < observer.concurrency)
+                ):
                     push(now, _ARRIVE, issued)
                     issued += 1
             start_step(a, now)
@@ -436,7 +461,7 @@ def simulate(
     target_a = np.asarray(target, dtype=np.int64)
     order_a = np.asarray(order, dtype=np.int64)
     t0 = float(np.nanmin(arrive_a))
-    duration = float(np.nanmax(done_a)) - t0
+    duration = float(np.nanmax(done_a)) - t0 if n_done else 0.0
     conc = float(concurrency) if closed and concurrency is not None else math.nan
     source = f"simulator:{cluster.name}"
     requests = requests_frame(arrive_a, first_a, done_a, workload, target_a, conc, source=source)

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from gametheory.results import Result
 
-__all__ = ["CalibrationResult", "SimulationResult"]
+__all__ = ["CalibrationResult", "LiveRunResult", "SimulationResult"]
 
 
 FloatArray = NDArray[np.float64]
@@ -99,3 +99,42 @@ class SimulationResult(Result):
     converged: bool
     iterations: int
     method: str
+
+
+@dataclass(frozen=True, repr=False)
+class LiveRunResult(Result):
+    """A simulation run against the wall clock while serving metrics
+    (:func:`gametheory.sim.live.serve_simulation`).
+
+    Attributes
+    ----------
+    run
+        The simulated run (only the requests finished before it stopped).
+    router_log
+        One row per change of the router parameters seen by routing decisions:
+        ``sim_time_s``, ``wall_time_s`` (since the start), ``request`` (the first
+        request routed with them), ``omega``, ``tau``.
+    load_log
+        One row per concurrency change: ``sim_time_s``, ``wall_time_s``, ``concurrency``.
+    speedup
+        Simulated seconds per wall-clock second asked for.
+    sim_s, wall_s
+        Simulated and wall-clock seconds the run lasted.
+    max_lag_s
+        Largest wall-clock lag behind the paced schedule (0 when it kept up).
+    requests_per_wall_s
+        Requests completed per wall-clock second.
+    stopped_by
+        ``"workload"`` (every request done), ``"duration"`` or ``"stop"`` (a signal or
+        :attr:`gametheory.sim.live.LiveRun.stop`).
+    """
+
+    run: SimulationResult
+    router_log: Any
+    load_log: Any
+    speedup: float
+    sim_s: float
+    wall_s: float
+    max_lag_s: float
+    requests_per_wall_s: float
+    stopped_by: str
