@@ -11,7 +11,6 @@ is stopped.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
+from prometheus_server import free_port, start_prometheus, stop_prometheus
 
 from gametheory.cli import main
 from gametheory.control.detector import EWMADetector
@@ -45,12 +45,6 @@ QUERY = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Frontend:
     """A loopback exporter whose requests take ``ttft`` seconds to their first token."""
 
@@ -62,7 +56,7 @@ class Frontend:
             buckets=BUCKETS,
             registry=self.registry,
         )
-        self.port = _free_port()
+        self.port = free_port()
         self.server, _ = start_http_server(self.port, addr="127.0.0.1", registry=self.registry)
         self.ttft = 0.05
         self.done = threading.Event()
@@ -90,50 +84,11 @@ def frontend() -> Iterator[Frontend]:
     fe.close()
 
 
-def _start_prometheus(tmp: Path, target_port: int) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.skip("the prometheus binary is not installed (apt-get install prometheus)")
-    port = _free_port()
-    config = tmp / "prometheus.yml"
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        "scrape_configs:\n  - job_name: frontend\n    static_configs:\n"
-        f"      - targets: ['127.0.0.1:{target_port}']\n"
-    )
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "prometheus.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/-/ready", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"prometheus did not become ready: {(tmp / 'prometheus.log').read_text()}")
-
-
 @pytest.fixture
 def prometheus(tmp_path: Path, frontend: Frontend) -> Iterator[str]:
-    proc, url = _start_prometheus(tmp_path, frontend.port)
+    proc, url = start_prometheus(tmp_path, frontend.port)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+    stop_prometheus(proc)
 
 
 class Receiver:
@@ -186,7 +141,7 @@ def test_the_service_switches_with_the_ttft_seen_by_prometheus(
         push_url=receiver.url,
         emit=records.append,
     )
-    server = service.serve(port := _free_port())
+    server = service.serve(port := free_port())
     try:
         service.check()
         first = _wait_for(service, "below", 15)  # series appear after two scrapes
@@ -228,7 +183,7 @@ def test_empty_nan_and_rejected_queries(prometheus: str) -> None:
 
 
 def test_an_unreachable_prometheus_keeps_the_last_decision() -> None:
-    client = PrometheusClient(f"http://127.0.0.1:{_free_port()}", timeout_s=1.0)
+    client = PrometheusClient(f"http://127.0.0.1:{free_port()}", timeout_s=1.0)
     with pytest.raises(PrometheusUnavailable, match="cannot reach Prometheus"):
         client.query("vector(1)")
     service = ControlService(client, emit=lambda record: None)
@@ -238,7 +193,7 @@ def test_an_unreachable_prometheus_keeps_the_last_decision() -> None:
 
 
 def test_command_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     assert main(["control", "--prometheus", closed, "--timeout", "1"]) == 1
     assert "cannot reach Prometheus" in capsys.readouterr().err
     assert main(["control"]) == 1

@@ -7,6 +7,13 @@ Dynamo router log and Prometheus scrapes) that ``gametheory report`` and
 frames as CSV or Parquet tables (``--tables``). The workload is the paper's (closed loop at
 ``--concurrency`` users, or open loop at ``--rate`` requests per second) or a Mooncake
 trace (``--trace``).
+
+With ``--serve PORT`` the run is paced against the wall clock (``--speedup``, default
+1x) while serving Dynamo's frontend and worker metrics on ``127.0.0.1:PORT/metrics``
+for Prometheus to scrape, and taking router parameters (``POST /router``) and a new
+concurrency (``POST /load``) while it runs (:mod:`gametheory.sim.live`). It stops when the
+workload is done, after ``--duration`` simulated seconds, or on SIGINT/SIGTERM, and
+then writes the telemetry as above plus ``router_changes.csv``.
 """
 
 from __future__ import annotations
@@ -15,15 +22,19 @@ import argparse
 import json
 import math
 import re
+import signal
+import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
 
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.engine import simulate
+from gametheory.sim.live import LiveRun
 from gametheory.sim.output import sweep_row, write_telemetry
 from gametheory.sim.results import SimulationResult
-from gametheory.sim.routing import POLICIES, make_policy
+from gametheory.sim.routing import POLICIES, Policy, make_policy
 from gametheory.sim.serving.cluster import Cluster
 from gametheory.sim.serving.hardware import GPUS
 from gametheory.sim.serving.models import MODELS
@@ -32,6 +43,8 @@ from gametheory.telemetry.poa_hat import poa_hat
 
 __all__ = ["parse_topology", "register", "write_table"]
 
+#: Requests of the paper workload when serving live (a run is usually stopped before).
+_SERVE_REQUESTS = 200_000
 _TOPOLOGY = re.compile(r"^\s*(\d+)\s*P\s*/?\s*(\d+)\s*D\s*$", re.I)
 
 
@@ -69,7 +82,7 @@ def _workload(args: argparse.Namespace) -> Workload:
     if args.trace is not None:
         return mooncake_trace(args.trace, n_requests=args.requests, time_scale=args.time_scale)
     work = paper_workload(
-        args.requests or 400,
+        args.requests or (_SERVE_REQUESTS if args.serve is not None else 400),
         templates=args.templates,
         input_tokens=args.input_tokens,
         output_tokens=args.output_tokens,
@@ -97,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.rate is not None and args.trace is not None:
         raise GameError("--rate and --trace are two workloads: give one")
     open_loop = args.rate is not None or args.trace is not None
+    if args.serve is None and (args.duration is not None or args.speedup != 1.0):
+        raise GameError("--speedup and --duration pace a served run: add --serve PORT")
     if not open_loop and args.concurrency < 1:
         raise GameError(f"--concurrency must be >= 1, got {args.concurrency}")
     cluster = Cluster.build(
@@ -109,15 +124,16 @@ def _run(args: argparse.Namespace) -> int:
         decode_batch_limit=args.decode_batch_limit,
     )
     policy = make_policy(args.policy, omega=args.omega, tau=args.tau)
-    result = simulate(
-        cluster,
-        _workload(args),
-        policy,
-        concurrency=None if open_loop else args.concurrency,
-        seed=args.seed,
-    )
+    concurrency = None if open_loop else args.concurrency
+    extra: dict[str, object] = {}
+    if args.serve is not None:
+        result, extra, changes = _serve(args, cluster, _workload(args), policy, concurrency)
+    else:
+        result = simulate(cluster, _workload(args), policy, concurrency=concurrency, seed=args.seed)
     run = write_telemetry(result, Path(args.out))
-    summary = _summary(result) | {"folder": str(run)}
+    if args.serve is not None:
+        write_table(changes, run / "router_changes.csv")
+    summary = _summary(result) | extra | {"folder": str(run)}
     if args.tables is not None:
         ext = ".parquet" if args.format == "parquet" else ".csv"
         _mkdir(args.tables)
@@ -126,6 +142,52 @@ def _run(args: argparse.Namespace) -> int:
         summary["tables"] = str(args.tables)
     print(json.dumps(summary) if args.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
     return 0
+
+
+def _serve(
+    args: argparse.Namespace,
+    cluster: Cluster,
+    workload: Workload,
+    policy: Policy,
+    concurrency: int | None,
+) -> tuple[SimulationResult, dict[str, object], pd.DataFrame]:
+    """Run paced while serving; SIGINT/SIGTERM stop it cleanly."""
+    live = LiveRun(
+        cluster,
+        workload,
+        policy,
+        concurrency=concurrency or 0,
+        speedup=math.inf if args.speedup == 0 else args.speedup,
+        duration_s=args.duration,
+        stop=threading.Event(),
+    )
+    server = live.serve(args.serve)
+    host, port = server.server_address[:2]
+    print(
+        f"serving Dynamo metrics on http://{host!s}:{port}/metrics "
+        f"(POST /router, POST /load, GET /status) at {args.speedup:g}x; Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        live.stop.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        out = live.run(args.seed)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.shutdown()
+        server.server_close()
+    extra: dict[str, object] = {
+        "stopped_by": out.stopped_by,
+        "wall_s": round(out.wall_s, 3),
+        "max_lag_s": round(out.max_lag_s, 4),
+        "router_changes": len(out.router_log),
+    }
+    return out.run, extra, out.router_log
 
 
 def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -163,4 +225,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="of --tables")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--serve", type=int, metavar="PORT", help="pace the run and serve live metrics here"
+    )
+    p.add_argument(
+        "--speedup", type=float, default=1.0, help="with --serve: simulated s per wall s (0: max)"
+    )
+    p.add_argument("--duration", type=float, help="with --serve: stop after these simulated s")
     p.set_defaults(func=_run)
