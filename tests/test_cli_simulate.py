@@ -70,3 +70,39 @@ def test_topology_names() -> None:
     assert parse_topology(" 2p/3d ") == (2, 3)
     with pytest.raises(GameError):
         parse_topology("1P")
+
+
+class _Terminal:
+    """A standard error that says it is a terminal and keeps what is written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def test_a_progress_bar_on_a_terminal_and_none_in_pipes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["simulate", "--requests", "150", "--concurrency", "8", "--out", str(tmp_path)]
+    terminal = _Terminal()
+    with monkeypatch.context() as m:
+        m.setattr("sys.stderr", terminal)
+        assert main([*argv, "--json"]) == 0
+    assert "150/150" in terminal.text and "req" in terminal.text
+    assert json.loads(capsys.readouterr().out)["requests"] == 150
+    quiet = _Terminal()
+    with monkeypatch.context() as m:
+        m.setattr("sys.stderr", quiet)
+        assert main([*argv, "--quiet"]) == 0
+    assert quiet.text == ""
+    assert main(argv) == 0  # a pipe (captured): no bar
+    assert capsys.readouterr().err == ""

@@ -6,7 +6,8 @@ Dynamo router log and Prometheus scrapes) that ``gametheory report`` and
 :func:`gametheory.telemetry.load` read back, plus its ``requests`` and ``decisions``
 frames as CSV or Parquet tables (``--tables``). The workload is the paper's (closed loop at
 ``--concurrency`` users, or open loop at ``--rate`` requests per second) or a Mooncake
-trace (``--trace``).
+trace (``--trace``). On a terminal a progress bar counts the completed requests
+(``--quiet`` hides it); in a pipe there is none.
 
 With ``--serve PORT`` the run is paced against the wall clock (``--speedup``, default
 1x) while serving Dynamo's frontend and worker metrics on ``127.0.0.1:PORT/metrics``
@@ -26,9 +27,11 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from gametheory.cli._progress import progress_bar
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.engine import simulate
 from gametheory.sim.live import LiveRun
@@ -129,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.serve is not None:
         result, extra, changes = _serve(args, cluster, _workload(args), policy, concurrency)
     else:
-        result = simulate(cluster, _workload(args), policy, concurrency=concurrency, seed=args.seed)
+        result = _simulate(args, cluster, _workload(args), policy, concurrency)
     run = write_telemetry(result, Path(args.out))
     if args.serve is not None:
         write_table(changes, run / "router_changes.csv")
@@ -142,6 +145,45 @@ def _run(args: argparse.Namespace) -> int:
         summary["tables"] = str(args.tables)
     print(json.dumps(summary) if args.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
     return 0
+
+
+class _Progress:
+    """Observer of a run that advances a progress bar per completed request."""
+
+    def __init__(self, bar: Any, concurrency: int | None) -> None:
+        self.bar = bar
+        self.concurrency = concurrency or 0
+
+    def tick(self, now: float) -> bool:
+        return True
+
+    def arrived(self, request: int, worker: int, now: float) -> None:
+        return None
+
+    def first_token(self, request: int, now: float) -> None:
+        return None
+
+    def finished(self, request: int, now: float) -> None:
+        self.bar.update(1)
+
+
+def _simulate(
+    args: argparse.Namespace,
+    cluster: Cluster,
+    workload: Workload,
+    policy: Policy,
+    concurrency: int | None,
+) -> SimulationResult:
+    """The run, with a progress bar of completed requests on a terminal."""
+    bar = progress_bar(workload.n_requests, "req", args.quiet)
+    observer = None if bar is None else _Progress(bar, concurrency)
+    try:
+        return simulate(
+            cluster, workload, policy, concurrency=concurrency, seed=args.seed, observer=observer
+        )
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _serve(
@@ -225,6 +267,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="of --tables")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on a terminal")
     p.add_argument(
         "--serve", type=int, metavar="PORT", help="pace the run and serve live metrics here"
     )

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from gametheory.cli._progress import progress_bar
 from gametheory.cli._toml import read_toml
 from gametheory.cli.simulate import add_deployment_arguments, parse_topology, write_table
 from gametheory.errors import GameError, TelemetryError
@@ -148,14 +149,6 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
         yield None
 
 
-def _progress(total: int, quiet: bool) -> Any:
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="cell", file=sys.stderr)
-
-
 def _run(args: argparse.Namespace) -> int:
     config = _config(args.config) if args.config is not None else {}
     grid = grid_from(config, args)
@@ -165,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     done = {cell_key(c) for c in cells if (cells_dir / f"{cell_key(c)}.json").is_file()}
     todo = [c for c in cells if cell_key(c) not in done]
     print(f"{len(cells)} cells: {len(done)} already done, {len(todo)} to run", file=sys.stderr)
-    bar = _progress(len(todo), args.quiet)
+    bar = progress_bar(len(todo), "cell", args.quiet)
     with _executor(args) as executor:
         rows = map(run_cell, todo) if executor is None else executor.map(run_cell, todo)
         for cell, row in zip(todo, rows, strict=True):
