@@ -160,10 +160,10 @@ class _Progress:
     def arrived(self, request: int, worker: int, now: float) -> None:
         return None
 
-    def first_token(self, request: int, now: float) -> None:
+    def first_token(self, request: int, ttft_s: float) -> None:
         return None
 
-    def finished(self, request: int, now: float) -> None:
+    def finished(self, request: int, worker: int, latency_s: float, ttft_s: float) -> None:
         self.bar.update(1)
 
 

@@ -435,7 +435,7 @@ def simulate(
                 first[r] = now
                 recent.append(now - arrive[r])
                 if observer is not None:
-                    observer.first_token(r, now)
+                    observer.first_token(r, now - arrive[r])
             inst.new.clear()
             while inst.finish and inst.finish[0][0] <= inst.step:
                 _, r = heapq.heappop(inst.finish)
@@ -448,7 +448,7 @@ def simulate(
                 queue[a] -= 1.0
                 n_done += 1
                 if observer is not None:
-                    observer.finished(r, now)
+                    observer.finished(r, a, now - arrive[r], first[r] - arrive[r])
                 if (
                     closed
                     and issued < n

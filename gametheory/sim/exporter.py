@@ -176,10 +176,6 @@ class DynamoExporter:
         if output_tokens > 1:
             self.itl.observe((duration_s - ttft_s) / (output_tokens - 1), output_tokens - 1)
 
-    def describe(self) -> Iterator[Metric]:
-        """No families up front (``prometheus_client`` then calls :meth:`collect` lazily)."""
-        return iter(())
-
     def collect(self) -> Iterator[Metric]:
         """The families of one scrape."""
         model = {"model": self.model}

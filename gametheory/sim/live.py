@@ -70,12 +70,12 @@ class LiveObserver(Protocol):
         """``request`` was routed to decode ``worker``."""
         ...
 
-    def first_token(self, request: int, now: float) -> None:
-        """``request`` got its first token."""
+    def first_token(self, request: int, ttft_s: float) -> None:
+        """``request`` got its first token ``ttft_s`` after its arrival."""
         ...
 
-    def finished(self, request: int, now: float) -> None:
-        """``request`` completed."""
+    def finished(self, request: int, worker: int, latency_s: float, ttft_s: float) -> None:
+        """``request`` completed on ``worker`` ``latency_s`` after its arrival."""
         ...
 
 
@@ -147,12 +147,8 @@ class LiveRun:
         )
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.exporter)
-        n = self.workload.n_requests
         self._input: list[int] = self.workload.input_tokens.astype(int).tolist()
         self._output: list[int] = self.workload.output_tokens.astype(int).tolist()
-        self._arrive = [math.nan] * n
-        self._first = [math.nan] * n
-        self._worker = [0] * n
         self._pending: tuple[float, float] | None = None
         self._lock = threading.Lock()
         self._logged: tuple[float, float] | None = None
@@ -192,8 +188,6 @@ class LiveRun:
 
     def arrived(self, request: int, worker: int, now: float) -> None:
         """Record the routing decision; log the router parameters when they change."""
-        self._arrive[request] = now
-        self._worker[request] = worker
         self.exporter.arrived(worker, self._input[request], self._output[request])
         params = _parameters(self.policy)
         if params is not None and params != self._logged:
@@ -208,21 +202,15 @@ class LiveRun:
                 }
             )
 
-    def first_token(self, request: int, now: float) -> None:
+    def first_token(self, request: int, ttft_s: float) -> None:
         """Observe the TTFT."""
-        self._first[request] = now
-        self.exporter.first_token(now - self._arrive[request])
+        self.exporter.first_token(ttft_s)
 
-    def finished(self, request: int, now: float) -> None:
+    def finished(self, request: int, worker: int, latency_s: float, ttft_s: float) -> None:
         """Observe the duration, output tokens and inter-token gaps."""
         self.done += 1
-        arrive = self._arrive[request]
         self.exporter.finished(
-            self._worker[request],
-            now - arrive,
-            self._first[request] - arrive,
-            self._input[request],
-            self._output[request],
+            worker, latency_s, ttft_s, self._input[request], self._output[request]
         )
 
     # -- the control side (any thread) ------------------------------------------------
