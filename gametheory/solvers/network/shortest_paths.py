@@ -106,6 +106,9 @@ class AllOrNothing:
         index = np.int32 if n_o * n + 1 < 2**31 else np.int64
         self._row_offset: NDArray[Any] = (np.arange(n_o, dtype=index) * n)[:, None]
         self._size = n_o * n
+        # The loading method (see the module docs): path hops estimated by sqrt(nodes).
+        hops = math.sqrt(n)
+        self._walk = network.od_rate.size * hops <= self._size * (math.log2(max(hops, 2.0)) + 3.0)
 
     def _pair_index(self, keys: IntArray) -> IntArray:
         if self._dense is not None:
@@ -137,9 +140,7 @@ class AllOrNothing:
 
     def _load(self, pred: NDArray[np.int32], pair_edge: IntArray) -> FloatArray:
         """Link flows of the shortest-path trees ``pred``, by the cheaper method."""
-        n = self.net.n_nodes
-        hops = math.sqrt(n)
-        if self.net.od_rate.size * hops <= self._size * (math.log2(max(hops, 2.0)) + 3.0):
+        if self._walk:
             return self._load_by_walking(pred, pair_edge)
         return self._load_by_doubling(pred, pair_edge)
 
