@@ -1,16 +1,20 @@
-"""A real Prometheus server (Debian's ``prometheus`` package) for the tests.
+"""Processes the tests start: a real Prometheus server, and the command line.
 
 :func:`start_prometheus` writes a config scraping the given loopback targets every
-second, starts the binary on a free loopback port with its TSDB under the test's
-temporary folder and waits (at most 30 s) until it is ready; :func:`stop_prometheus`
-terminates it. Tests skip with the reason when the binary is absent.
+second, starts Debian's ``prometheus`` binary on a free loopback port with its TSDB under
+the test's temporary folder and waits (at most 30 s) until it is ready;
+:func:`stop_prometheus` terminates it. Tests skip with the reason when the binary is
+absent. :func:`start_cli` runs ``gametheory`` in a subprocess and :func:`sigterm` stops
+it the way an operator does, killing it if it does not exit in time.
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -68,3 +72,23 @@ def stop_prometheus(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+
+
+def start_cli(*args: str) -> subprocess.Popen[bytes]:
+    """``gametheory ARGS`` in a subprocess, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gametheory.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def sigterm(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[bytes, bytes]:
+    """Send SIGTERM and wait at most ``timeout_s`` for the exit; (stdout, stderr)."""
+    try:
+        proc.send_signal(signal.SIGTERM)
+        return proc.communicate(timeout=timeout_s)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

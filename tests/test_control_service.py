@@ -11,10 +11,7 @@ is stopped.
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -25,7 +22,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
-from prometheus_server import free_port, start_prometheus, stop_prometheus
+from servers import free_port, sigterm, start_cli, start_prometheus, stop_prometheus
 
 from gametheory.cli import main
 from gametheory.control.detector import EWMADetector
@@ -219,19 +216,12 @@ def test_a_port_in_use_is_a_clear_error() -> None:
 
 
 def test_sigterm_stops_the_service_cleanly(prometheus: str, tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gametheory.cli", "control", "--prometheus", prometheus,
-         "--query", "vector(0.2)", "--interval", "0.3", "--max-polls", "200"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
+    proc = start_cli("control", "--prometheus", prometheus, "--query", "vector(0.2)",
+                     "--interval", "0.3", "--max-polls", "200")  # fmt: skip
     try:
         time.sleep(4.0)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        out, err = sigterm(proc, 20)
     assert proc.returncode == 0, err.decode()
     lines = [json.loads(line) for line in out.decode().splitlines()]
     assert 1 <= len(lines) < 200

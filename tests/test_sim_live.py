@@ -15,20 +15,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_server import free_port, start_prometheus, stop_prometheus
+from servers import free_port, sigterm, start_cli, start_prometheus, stop_prometheus
 
 from gametheory.control.detector import EWMADetector, Regime
 from gametheory.control.policy import AdaptiveController
@@ -312,12 +309,12 @@ def test_pacing_follows_the_wall_clock_and_duration_stops_it() -> None:
 
 def test_the_command_line_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gametheory.cli", "simulate", "--topology", "1P2D",
-         "--serve", str(port), "--speedup", "60", "--out", str(tmp_path), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
+    proc = start_cli("simulate", "--topology", "1P2D", "--serve", str(port), "--speedup", "60",
+                     "--out", str(tmp_path), "--json")  # fmt: skip
+
+    def done(n: int) -> Callable[[], bool]:
+        return lambda: bool(_get(f"http://127.0.0.1:{port}/status")["requests_done"] > n)
+
     try:
         deadline = time.monotonic() + 30
         status = None
@@ -327,15 +324,11 @@ def test_the_command_line_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert status is not None and status["speedup"] == 60
-        done = lambda n: lambda: _get(f"http://127.0.0.1:{port}/status")["requests_done"] > n  # noqa: E731
         _until(done(50), 20, "requests to finish")
         assert _post(f"http://127.0.0.1:{port}/router", {"omega": 0.1, "tau": 0.8})[0] == 200
         _until(done(400), 20, "more requests to finish")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        out, err = sigterm(proc, 60)
     assert proc.returncode == 0, err.decode()
     assert "serving Dynamo metrics on http://127.0.0.1" in err.decode()
     summary = json.loads(out)
