@@ -169,7 +169,7 @@ def main() -> None:
     res, t_lib = timed("gametheory poa_hat (with 1000 bootstrap)", poa_hat, frame, None)
     timed(
         "gametheory poa_hat capacity-aware",
-        lambda f: poa_hat(f, capacity_aware=True, n_bootstrap=0),
+        lambda f: poa_hat(f, variant="capacity", n_bootstrap=0),
         frame,
     )
     n_peer = min(n_dec, 2_000)

@@ -50,7 +50,7 @@ def test_can_dip_below_one() -> None:
     # Both requests on worker 0 cost 2; one request per worker costs at least 6.
     result = poa_hat(_frame(prefill, load, np.array([0, 0])), n_bootstrap=0)
     assert result.poa_hat == pytest.approx(2.0 / 6.0)
-    capacity = poa_hat(_frame(prefill, load, np.array([0, 0])), capacity_aware=True, congestion=1.0)
+    capacity = poa_hat(_frame(prefill, load, np.array([0, 0])), variant="capacity", congestion=1.0)
     # Capacity-aware: stacking pays 1 extra, which is also the optimum (2 + 1 = 3).
     assert capacity.poa_hat == 1.0
 
@@ -91,7 +91,7 @@ def test_capacity_aware_is_at_least_one(n_wrk: int, n_win: int, seed: int) -> No
     prefill = rng.uniform(0, 10, (n_dec, n_wrk))
     load = rng.uniform(0, 5, (n_dec, n_wrk))
     chosen = rng.integers(0, n_wrk, n_dec)
-    result = poa_hat(_frame(prefill, load, chosen), capacity_aware=True, n_bootstrap=0)
+    result = poa_hat(_frame(prefill, load, chosen), variant="capacity", n_bootstrap=0)
     assert result.poa_hat >= 1.0 - 1e-12
     assert np.all(result.per_window >= 1.0 - 1e-12)
 

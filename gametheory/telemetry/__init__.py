@@ -3,7 +3,8 @@
 Readers turn benchmark and serving telemetry into four tidy pandas schemas
 (:mod:`~gametheory.telemetry.schemas`): ``requests``, ``sweep``, ``decisions`` and
 ``samples``. Analyses work on those frames: :func:`poa_hat` (the empirical Price of
-Anarchy of a router), :func:`detect_knee` / :func:`classify_regimes` (saturation) and
+Anarchy of a router, in the named variants of :data:`VARIANTS`), :func:`detect_knee` /
+:func:`classify_regimes` (saturation) and
 :func:`fit_costs` (latency curves to cost functions and a game with a model PoA).
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 from gametheory.telemetry.fit import fit_costs, fit_curve
 from gametheory.telemetry.knee import classify_regimes, detect_knee, detect_knees
+from gametheory.telemetry.latency_model import fit_latency_model
 from gametheory.telemetry.poa_hat import poa_hat
+from gametheory.telemetry.poa_variants import VARIANTS, PoAHatVariant
 from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
 from gametheory.telemetry.readers.aiperf import (
     read_aiperf_aggregate,
@@ -38,7 +41,9 @@ __all__ = [
     "SAMPLES",
     "SCHEMAS",
     "SWEEP",
+    "VARIANTS",
     "Column",
+    "PoAHatVariant",
     "ReadReport",
     "Report",
     "TelemetryData",
@@ -49,6 +54,7 @@ __all__ = [
     "detect_knees",
     "fit_costs",
     "fit_curve",
+    "fit_latency_model",
     "format_report",
     "histogram_quantile",
     "increase",

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from gametheory.results import Result
 from gametheory.solvers.network.results import FlowResult
 
-__all__ = ["CostFitResult", "CurveFit", "KneeResult", "PoAHatResult"]
+__all__ = ["CostFitResult", "CurveFit", "KneeResult", "LatencyModel", "PoAHatResult"]
 
 
 FloatArray = NDArray[np.float64]
@@ -44,6 +44,11 @@ class PoAHatResult(Result):
         chosen worker was not a candidate of the window's first decision.
     capacity_aware
         Whether the optimum allowed several requests per worker with a congestion term.
+    variant
+        Name of the estimator variant (:mod:`~gametheory.telemetry.poa_variants`).
+    units
+        Unit of ``actual_cost`` and ``optimal_cost``: ``"blocks"`` (router logits) or
+        ``"ms"`` (latency).
     converged
         Whether every window's assignment problem was solved to optimality.
     iterations
@@ -66,6 +71,8 @@ class PoAHatResult(Result):
     n_decisions: int
     n_unused: int
     capacity_aware: bool
+    variant: str
+    units: str
     converged: bool
     iterations: int
     method: str
@@ -183,5 +190,53 @@ class CostFitResult(Result):
     equilibrium: FlowResult | None
     optimum: FlowResult | None
     model_poa: float
+    converged: bool
+    method: str
+
+
+@dataclass(frozen=True, repr=False)
+class LatencyModel(Result):
+    """A per-worker linear latency model fitted on routing telemetry.
+
+    A request routed to worker ``w`` with ``p`` prompt blocks still to prefill there,
+    while ``w`` holds ``d`` active decode blocks, is predicted to see
+    ``intercept_ms[w] + prefill_ms[w] * p + decode_ms[w] * d`` milliseconds.
+
+    Attributes
+    ----------
+    workers
+        Worker ids, in the order of the coefficient arrays.
+    intercept_ms, prefill_ms, decode_ms
+        Nonnegative coefficients per worker (ms, ms per prefill block, ms per decode
+        block).
+    metric
+        The ``requests`` column fitted (``"ttft_ms"`` or ``"latency_ms"``).
+    n_samples
+        Requests fitted per worker.
+    pooled
+        Workers with fewer than ``min_samples`` requests, given the pooled fit.
+    r2
+        Coefficient of determination of the fit over all requests.
+    median_ape
+        Median absolute percentage error over all requests.
+    n_unmatched
+        Chosen decisions without a request (no id, not in ``requests``, failed, or a
+        missing latency), left out of the fit.
+    converged
+        Whether every nonnegative least-squares fit converged.
+    method
+        Fitting procedure.
+    """
+
+    workers: tuple[str, ...]
+    intercept_ms: FloatArray
+    prefill_ms: FloatArray
+    decode_ms: FloatArray
+    metric: str
+    n_samples: NDArray[np.int64]
+    pooled: tuple[str, ...]
+    r2: float
+    median_ape: float
+    n_unmatched: int
     converged: bool
     method: str
