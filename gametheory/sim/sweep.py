@@ -29,6 +29,7 @@ from gametheory.sim.routing import POLICIES, make_policy
 from gametheory.sim.serving.cluster import Cluster, topology_name
 from gametheory.sim.workloads import Workload, paper_workload
 from gametheory.telemetry.poa_hat import poa_hat
+from gametheory.telemetry.poa_variants import VARIANTS
 
 __all__ = [
     "PAPER_CONCURRENCY",
@@ -79,6 +80,10 @@ class SweepGrid:
         Thresholds of the adaptive controller as multiples of the unloaded TTFT.
     n_bootstrap
         Bootstrap replicates of each PoA-hat interval.
+    variants
+        PoA-hat variants computed per cell (names of
+        :data:`gametheory.telemetry.poa_variants.VARIANTS`); the first fills the
+        ``poa_hat`` columns, every one its own ``poa_hat[<name>]`` columns.
     state_interval_s, optimistic_state
         Staleness of the router's view of the workers and whether it counts its own
         assignments in between (see :func:`gametheory.sim.engine.simulate`); the
@@ -105,6 +110,7 @@ class SweepGrid:
     adaptive_low: float = 8.0
     adaptive_high: float = 16.0
     n_bootstrap: int = 200
+    variants: tuple[str, ...] = ("paper",)
     state_interval_s: float = 0.0
     optimistic_state: bool = True
 
@@ -120,6 +126,11 @@ class SweepGrid:
             raise GameError("topologies, concurrency, policies and seeds must be non-empty")
         if any(c < 1 for c in self.concurrency):
             raise GameError("concurrency values must be >= 1")
+        unknown = [v for v in self.variants if v not in VARIANTS]
+        if unknown or not self.variants:
+            raise GameError(
+                f"unknown PoA-hat variants {unknown}; expected some of {sorted(VARIANTS)}"
+            )
 
     def cells(self) -> Iterator[Cell]:
         """The cells, in table order."""
@@ -218,11 +229,22 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         "seed": cell.seed,
     }
     row |= sweep_row(result)
-    est = poa_hat(result.decisions, n_bootstrap=cell.grid.n_bootstrap, seed=cell.seed)
+    for k, name in enumerate(cell.grid.variants):
+        est = poa_hat(
+            result.decisions,
+            variant=name,
+            requests=result.requests,
+            n_bootstrap=cell.grid.n_bootstrap,
+            seed=cell.seed,
+        )
+        if k == 0:
+            row |= {"poa_hat": est.poa_hat, "poa_hat_low": est.ci_low, "poa_hat_high": est.ci_high}
+        row |= {
+            f"poa_hat[{name}]": est.poa_hat,
+            f"poa_hat_low[{name}]": est.ci_low,
+            f"poa_hat_high[{name}]": est.ci_high,
+        }
     row |= {
-        "poa_hat": est.poa_hat,
-        "poa_hat_low": est.ci_low,
-        "poa_hat_high": est.ci_high,
         "switches": int(result.switch_times.size),
         "events": result.iterations,
     }
@@ -247,7 +269,9 @@ def sweep(grid: SweepGrid, executor: Executor | None = None) -> pd.DataFrame:
         One row per cell: ``topology``, ``policy_name``, ``omega``, ``tau``, ``seed``,
         the ``sweep`` schema columns (``deployment``, ``policy``, ``concurrency``,
         latency percentiles, throughput, ...), ``poa_hat`` with its interval
-        (``poa_hat_low``, ``poa_hat_high``), ``switches`` and ``events``. Its
+        (``poa_hat_low``, ``poa_hat_high``) for the grid's first variant and
+        ``poa_hat[<variant>]`` (with ``poa_hat_low[...]``, ``poa_hat_high[...]``) for
+        each, ``switches`` and ``events``. Its
         ``deployment`` column names topology and policy, so
         :func:`gametheory.telemetry.detect_knee` runs on a slice of it.
     """

@@ -13,6 +13,7 @@ from gametheory.telemetry.results import KneeResult
 
 __all__ = [
     "AdaptiveComparisonResult",
+    "EstimatorStudyResult",
     "OptimumCheckResult",
     "RegimeStudyResult",
     "SimulationStudyResult",
@@ -45,6 +46,36 @@ class RegimeStudyResult(Result):
     table: Any
     summary: Any
     regimes: Any
+    knees: dict[str, KneeResult]
+    converged: bool
+    iterations: int
+    method: str
+
+
+@dataclass(frozen=True, repr=False)
+class EstimatorStudyResult(Result):
+    """Every PoA-hat variant on one sweep, against the paper's shape.
+
+    Attributes
+    ----------
+    table
+        The sweep table, with ``poa_hat[<variant>]`` columns.
+    summary
+        One row per topology x variant: knee, plateau, its CV across router settings,
+        growth past the knee and whether each matches :data:`PAPER_SHAPE
+        <gametheory.sim.studies.estimators.PAPER_SHAPE>`.
+    knees
+        :class:`KneeResult` per topology.
+    converged
+        Whether a knee was found for every topology.
+    iterations
+        Simulations run.
+    method
+        What was computed.
+    """
+
+    table: Any
+    summary: Any
     knees: dict[str, KneeResult]
     converged: bool
     iterations: int

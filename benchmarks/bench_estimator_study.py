@@ -1,0 +1,40 @@
+"""Benchmark: the PoA-hat sensitivity study on the full grid (issue 13).
+
+Target: every PoA-hat variant on 1P/5D and 1P/2D x the paper's 11 concurrencies x the
+4 x 4 (omega, tau) grid x 4 seeds (1,408 simulations) within 10 minutes on 2 cores.
+Prints the wall time, the cells per second and the summary table (plateau, its CV
+across router settings, growth past the knee, and the paper-shape checks).
+
+Run: ``python benchmarks/bench_estimator_study.py [workers]`` (default 2 processes).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import pandas as pd
+
+from gametheory.sim.studies.estimators import estimator_study
+from gametheory.sim.sweep import SweepGrid
+
+
+def main() -> None:
+    workers = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    grid = SweepGrid(seeds=(0, 1, 2, 3))
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        result = estimator_study(grid, pool)
+    wall = time.perf_counter() - start
+    n = len(result.table)
+    print(
+        f"{n} simulations x {result.summary['variant'].nunique()} variants on {workers} "
+        f"processes: {wall:.1f} s ({n / wall:.2f} cells/s)"
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(result.summary.round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
