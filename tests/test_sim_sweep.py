@@ -76,3 +76,10 @@ def test_bad_grids_raise_named_errors() -> None:
     with pytest.raises(GameError, match="unknown grid fields"):
         reduced(GRID, concurency=(4,))
     assert math.isnan(next(c for c in GRID.cells() if c.policy == "adaptive").omega)
+
+
+def test_grid_builds_the_paper_deployment_at_tp4() -> None:
+    grid = SweepGrid(tp_prefill=4, tp_decode=4, decode_batch_limit=1024)
+    cluster = next(grid.cells()).cluster()
+    assert (cluster.prefill.tp, cluster.decode.tp, cluster.decode_batch_limit) == (4, 4, 1024)
+    assert next(SweepGrid().cells()).cluster().decode.tp == 1

@@ -65,8 +65,11 @@ class SweepGrid:
         Seeds (workload draws and router randomness).
     requests_per_user, min_requests
         Requests per cell: ``max(min_requests, requests_per_user * concurrency)``.
-    model, gpu, decode_batch_limit
-        The deployment (see :meth:`gametheory.sim.serving.cluster.Cluster.build`).
+    model, gpu, decode_batch_limit, tp_prefill, tp_decode
+        The deployment (see :meth:`gametheory.sim.serving.cluster.Cluster.build`). The
+        defaults (TP1 instances, 48-request decode batches) are the simulator's
+        historical ones; the paper's deployment is TP4 for both stages, and vLLM's
+        default ``max_num_seqs`` on GPUs of 70 GiB or more is 1024.
     input_tokens, output_tokens, templates
         The paper workload.
     shared_tokens, template_skew
@@ -101,6 +104,8 @@ class SweepGrid:
     model: str = "Llama-3.1-70B"
     gpu: str = "B200"
     decode_batch_limit: int = 48
+    tp_prefill: int = 1
+    tp_decode: int = 1
     input_tokens: int = 128
     output_tokens: int = 128
     templates: int = 5
@@ -162,6 +167,8 @@ class Cell:
             self.grid.gpu,
             self.n_prefill,
             self.n_decode,
+            tp_prefill=self.grid.tp_prefill,
+            tp_decode=self.grid.tp_decode,
             decode_batch_limit=self.grid.decode_batch_limit,
             memory_fraction=self.grid.memory_fraction,
         )
