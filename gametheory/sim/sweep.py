@@ -72,6 +72,8 @@ class SweepGrid:
         default ``max_num_seqs`` on GPUs of 70 GiB or more is 1024.
     input_tokens, output_tokens, templates
         The paper workload.
+    output_tokens_stddev
+        Standard deviation of the output lengths (0: fixed, the paper's).
     shared_tokens, template_skew
         Template prefix length (None: ``min(input_tokens, 96)``, the paper's) and Zipf
         exponent of template popularity (0: uniform); see
@@ -111,6 +113,7 @@ class SweepGrid:
     templates: int = 5
     shared_tokens: int | None = None
     template_skew: float = 0.0
+    output_tokens_stddev: float = 0.0
     memory_fraction: float = 0.9
     adaptive_low: float = 8.0
     adaptive_high: float = 16.0
@@ -184,6 +187,7 @@ class Cell:
             output_tokens=g.output_tokens,
             shared_tokens=min(g.input_tokens, 96) if g.shared_tokens is None else g.shared_tokens,
             template_skew=g.template_skew,
+            output_tokens_stddev=g.output_tokens_stddev,
             seed=self.seed,
         )
 

@@ -112,6 +112,7 @@ def paper_workload(
     shared_tokens: int = 96,
     block_size: int = 16,
     template_skew: float = 0.0,
+    output_tokens_stddev: float = 0.0,
     seed: int = 0,
 ) -> Workload:
     """The paper's workload: prompt templates with a shared prefix, fixed lengths.
@@ -131,6 +132,11 @@ def paper_workload(
     template_skew
         Zipf exponent s of template popularity: template k (from 0) is drawn with
         probability proportional to ``(k + 1) ** -s``; 0 (the paper) is uniform.
+    output_tokens_stddev
+        Standard deviation of the output lengths (aiperf's ``--output-tokens-stddev``):
+        each is drawn from a normal distribution around ``output_tokens``, rounded and
+        kept at least 1. With fixed lengths (0, the default) closed-loop users that
+        start together keep returning together; a few percent of jitter spreads them.
     seed
         Seed of the template draws.
     """
@@ -140,6 +146,10 @@ def paper_workload(
         raise GameError(f"shared_tokens must be in 0..{input_tokens}, got {shared_tokens}")
     if not (math.isfinite(template_skew) and template_skew >= 0):
         raise GameError(f"template_skew must be finite and >= 0, got {template_skew!r}")
+    if not (math.isfinite(output_tokens_stddev) and output_tokens_stddev >= 0):
+        raise GameError(
+            f"output_tokens_stddev must be finite and >= 0, got {output_tokens_stddev!r}"
+        )
     rng = np.random.default_rng(seed)
     if template_skew == 0:
         pick = rng.integers(templates, size=n_requests)
@@ -155,14 +165,19 @@ def paper_workload(
         n_requests, n_private
     )
     chains = np.concatenate([prefix[pick], private], axis=1)
+    outputs = np.full(n_requests, output_tokens, dtype=np.int64)
+    if output_tokens_stddev > 0:
+        drawn = rng.normal(output_tokens, output_tokens_stddev, size=n_requests)
+        outputs = np.maximum(np.rint(drawn), 1).astype(np.int64)
     return Workload(
         input_tokens=np.full(n_requests, input_tokens, dtype=np.int64),
-        output_tokens=np.full(n_requests, output_tokens, dtype=np.int64),
+        output_tokens=outputs,
         blocks=tuple(tuple(int(b) for b in row) for row in chains.tolist()),
         block_size=block_size,
         arrival_s=None,
         name=f"{templates} templates, {input_tokens} in / {output_tokens} out"
-        + (f", Zipf {template_skew:g}" if template_skew else ""),
+        + (f", Zipf {template_skew:g}" if template_skew else "")
+        + (f", output sd {output_tokens_stddev:g}" if output_tokens_stddev else ""),
     )
 
 
