@@ -42,3 +42,20 @@ def test_fixed_lengths_keep_users_in_waves_and_jitter_spreads_them() -> None:
     assert fixed == pytest.approx(153.2, rel=0.05)
     assert jitter == pytest.approx(105.8, rel=0.05)
     assert jitter < 0.8 * fixed
+
+
+def test_warmup_fraction_leaves_out_the_first_wave() -> None:
+    from gametheory.sim.output import sweep_row
+
+    cluster = Cluster.build(
+        n_prefill=1, n_decode=5, tp_prefill=4, tp_decode=4, decode_batch_limit=1024
+    )
+    run = simulate(cluster, paper_workload(1600), "kv", concurrency=128)
+    every = sweep_row(run)
+    steady = sweep_row(run, warmup_fraction=0.25)
+    assert every["n_requests"] == 1600 and steady["n_requests"] == 1200
+    # the first wave (128 users at once into empty caches) sets the all-request P99
+    assert every["ttft_ms_p99"] == pytest.approx(389.7, rel=0.02)
+    assert steady["ttft_ms_p99"] == pytest.approx(153.2, rel=0.05)
+    with pytest.raises(GameError, match="warmup_fraction"):
+        sweep_row(run, warmup_fraction=1.0)

@@ -36,7 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gametheory.control.policy import TTFT_FAMILY
-from gametheory.errors import TelemetryError
+from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.results import SimulationResult
 from gametheory.sim.workloads import Workload
 from gametheory.telemetry.aggregate import summarize_requests
@@ -425,14 +425,29 @@ def write_telemetry(result: SimulationResult, folder: str | Path) -> Path:
     return run
 
 
-def sweep_row(result: SimulationResult) -> dict[str, Any]:
+def sweep_row(result: SimulationResult, *, warmup_fraction: float = 0.0) -> dict[str, Any]:
     """The run summarised as one row of the ``sweep`` schema (a dict).
 
     Computed by :func:`gametheory.telemetry.aggregate.summarize_requests` (aiperf's
     statistics), so a simulated row and a row of a real aiperf run mean the same.
+    ``warmup_fraction`` of the requests, the earliest started, are left out first (the
+    role of aiperf's ``--warmup-request-count``: closed-loop users all start at once
+    into empty prefix caches, and that first wave is not the steady state).
+
+    Raises
+    ------
+    GameError
+        If ``warmup_fraction`` is not in [0, 1).
     """
+    if not 0.0 <= warmup_fraction < 1.0:
+        raise GameError(f"warmup_fraction must be in [0, 1), got {warmup_fraction!r}")
+    requests = result.requests
+    if warmup_fraction > 0 and len(requests):
+        order = np.argsort(requests["start_ns"].to_numpy(dtype=np.float64), kind="stable")
+        skip = math.floor(warmup_fraction * len(requests))
+        requests = requests.iloc[np.sort(order[skip:])]
     return summarize_requests(
-        result.requests,
+        requests,
         deployment=result.deployment,
         concurrency=result.concurrency,
         policy=result.policy,

@@ -85,6 +85,9 @@ class SweepGrid:
         Thresholds of the adaptive controller as multiples of the unloaded TTFT.
     n_bootstrap
         Bootstrap replicates of each PoA-hat interval.
+    warmup_fraction
+        Fraction of each cell's requests, the earliest started, left out of its latency
+        and throughput figures (aiperf's warm-up requests); 0 keeps them all.
     variants
         PoA-hat variants computed per cell (names of
         :data:`gametheory.telemetry.poa_variants.VARIANTS`); the first fills the
@@ -118,6 +121,7 @@ class SweepGrid:
     adaptive_low: float = 8.0
     adaptive_high: float = 16.0
     n_bootstrap: int = 200
+    warmup_fraction: float = 0.0
     variants: tuple[str, ...] = ("paper",)
     state_interval_s: float = 0.0
     optimistic_state: bool = True
@@ -134,6 +138,8 @@ class SweepGrid:
             raise GameError("topologies, concurrency, policies and seeds must be non-empty")
         if any(c < 1 for c in self.concurrency):
             raise GameError("concurrency values must be >= 1")
+        if not 0.0 <= self.warmup_fraction < 1.0:
+            raise GameError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}")
         unknown = [v for v in self.variants if v not in VARIANTS]
         if unknown or not self.variants:
             raise GameError(
@@ -239,7 +245,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         "tau": cell.tau,
         "seed": cell.seed,
     }
-    row |= sweep_row(result)
+    row |= sweep_row(result, warmup_fraction=cell.grid.warmup_fraction)
     for k, name in enumerate(cell.grid.variants):
         est = poa_hat(
             result.decisions,
