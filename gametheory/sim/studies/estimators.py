@@ -15,15 +15,13 @@ and nothing is fitted to the paper's numbers.
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import Executor
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from gametheory.errors import GameError
-from gametheory.sim.studies.experiments import regime_study
+from gametheory.sim.studies.experiments import poa_summary, regime_study
 from gametheory.sim.studies.results import EstimatorStudyResult
 from gametheory.sim.sweep import SweepGrid, sweep
 from gametheory.telemetry.poa_variants import VARIANTS
@@ -33,18 +31,6 @@ __all__ = ["PAPER_SHAPE", "estimator_study"]
 #: The paper's PoA-hat shape (section 6 and its 340B table): plateau range below the
 #: knee, largest cross-setting coefficient of variation there, least growth past it.
 PAPER_SHAPE = {"plateau_low": 7.0, "plateau_high": 19.0, "cv_max": 0.005, "growth_min": 10.0}
-
-
-def _plateau_cv(part: pd.DataFrame, plateau: pd.Series, column: str) -> float:
-    """Median over plateau concurrencies of the CV across (omega, tau) settings of the
-    seed-averaged PoA-hat."""
-    sub = part[plateau.to_numpy()]
-    if sub.empty:
-        return math.nan
-    means = sub.groupby(["concurrency", "omega", "tau"])[column].mean()
-    by_c = means.groupby(level="concurrency")
-    cv = by_c.std(ddof=0) / by_c.mean().abs()
-    return float(np.median(cv.to_numpy(dtype=np.float64)))
 
 
 def estimator_study(
@@ -68,9 +54,10 @@ def estimator_study(
     Returns
     -------
     EstimatorStudyResult
-        ``summary``: one row per topology x variant with ``knee``, ``plateau_median``,
-        ``plateau_cv``, ``saturated_mean``, ``saturated_max``, ``growth``, and the
-        checks ``plateau_ok``, ``cv_ok``, ``growth_ok`` and ``paper_shape`` (all three).
+        ``summary``: one row per topology x variant with ``knee``, the columns of
+        :func:`~gametheory.sim.studies.experiments.poa_summary` (``plateau_median``,
+        ``plateau_cv``, ``growth``, ...), and the checks ``plateau_ok``, ``cv_ok``,
+        ``growth_ok`` and ``paper_shape`` (all three).
     """
     if table is None:
         grid = SweepGrid(seeds=(0, 1, 2, 3)) if grid is None else grid
@@ -79,31 +66,20 @@ def estimator_study(
     names = [v for v in VARIANTS if f"poa_hat[{v}]" in table.columns]
     if not names:
         raise GameError("the sweep table has no poa_hat[<variant>] columns")
+    study = regime_study(table=table.assign(poa_hat=table[f"poa_hat[{names[0]}]"]))
+    kv = study.table[study.table["policy_name"] == "kv"]
     rows = []
-    knees = {}
     for name in names:
-        column = f"poa_hat[{name}]"
-        study = regime_study(table=table.assign(poa_hat=table[column]))
-        knees = study.knees
-        labels = study.regimes.set_index(["topology", "concurrency"])["regime"]
-        for _, srow in study.summary.iterrows():
-            topo = srow["topology"]
-            part = table[(table["topology"] == topo) & (table["policy_name"] == "kv")]
-            n_decode = int(str(topo).split("/")[1].rstrip("D"))
-            regime = part["concurrency"].map(labels.loc[topo])
-            plateau = (part["concurrency"] >= n_decode) & (regime == "below saturation")
-            cv = _plateau_cv(part, plateau, column)
-            level, growth = float(srow["plateau_median"]), float(srow["growth"])
+        for topo, part in kv.groupby("topology", sort=False):
+            knee = study.knees[str(topo)].knee
+            labels = study.regimes[study.regimes["topology"] == topo]
+            regimes = dict(zip(labels["concurrency"], labels["regime"], strict=True))
+            got = poa_summary(part, regimes, knee, f"poa_hat[{name}]")
+            level, cv, growth = (float(got[k]) for k in ("plateau_median", "plateau_cv", "growth"))
             rows.append(
-                {
-                    "topology": topo,
-                    "variant": name,
-                    "knee": float(srow["knee"]),
-                    "plateau_median": level,
-                    "plateau_cv": cv,
-                    "saturated_mean": float(srow["saturated_mean"]),
-                    "saturated_max": float(srow["saturated_max"]),
-                    "growth": growth,
+                {"topology": topo, "variant": name, "knee": knee}
+                | got
+                | {
                     "plateau_ok": PAPER_SHAPE["plateau_low"]
                     <= level
                     <= PAPER_SHAPE["plateau_high"],
@@ -116,8 +92,8 @@ def estimator_study(
     return EstimatorStudyResult(
         table=table,
         summary=summary,
-        knees=knees,
-        converged=all(k.converged for k in knees.values()),
+        knees=study.knees,
+        converged=study.converged,
         iterations=len(table),
         method="every PoA-hat variant on one KV-router sweep; knee from TTFT P99",
     )

@@ -49,6 +49,7 @@ from gametheory.telemetry.knee import classify_regimes, detect_knee
 __all__ = [
     "adaptive_comparison",
     "lag_study",
+    "poa_summary",
     "policy_curves",
     "regime_study",
 ]
@@ -65,6 +66,65 @@ def _t_interval(x: FloatArray, confidence: float) -> tuple[float, float]:
     )
     mean = float(np.mean(x))
     return (mean - half, mean + half)
+
+
+def _decode_workers(topology: str) -> int:
+    """The ``y`` of an ``xPyD`` topology name."""
+    return int(topology.split("/")[1].rstrip("D"))
+
+
+def poa_summary(
+    part: pd.DataFrame, regimes: dict[float, str], knee: float, column: str = "poa_hat"
+) -> dict[str, float | str]:
+    """PoA-hat of one topology's sweep rows in the three regimes.
+
+    Parameters
+    ----------
+    part
+        Sweep rows of one topology (``concurrency``, ``omega``, ``tau``, ``column``).
+    regimes
+        Regime of each concurrency (:func:`gametheory.telemetry.classify_regimes`).
+    knee
+        The knee's concurrency.
+    column
+        The PoA-hat column (``"poa_hat"`` or ``"poa_hat[<variant>]"``).
+
+    Returns
+    -------
+    dict
+        ``low_load_poa`` (mean below the number of decode workers), ``plateau_median``,
+        ``plateau_spread`` (median over plateau concurrencies of the max - min across
+        (omega, tau)), ``plateau_cv`` (median over plateau concurrencies of the
+        coefficient of variation across (omega, tau) of the seed-averaged PoA-hat),
+        ``plateau_concurrency``, ``saturated_mean``, ``saturated_max`` and ``growth``.
+    """
+    c = part["concurrency"].to_numpy(dtype=np.float64)
+    regime = np.array([regimes[v] for v in c])
+    low = c < _decode_workers(str(part["topology"].iloc[0]))
+    plateau = (~low) & (regime == "below saturation")
+    past = (regime == "saturated") | (regime == "transition") & (c > knee)
+    values = part[column]
+    pmed, spread, cv = math.nan, math.nan, math.nan
+    if plateau.any():
+        by_c = values[plateau].groupby(part["concurrency"][plateau])
+        spread = float((by_c.max() - by_c.min()).median())
+        pmed = float(np.median(values[plateau]))
+        means = part[plateau].groupby(["concurrency", "omega", "tau"])[column].mean()
+        per_c = means.groupby(level="concurrency")
+        cv = float(np.median((per_c.std(ddof=0) / per_c.mean().abs()).to_numpy()))
+    sat = values[past].to_numpy(dtype=np.float64)
+    return {
+        "low_load_poa": float(values[low].mean()) if low.any() else math.nan,
+        "plateau_median": pmed,
+        "plateau_spread": spread,
+        "plateau_cv": cv,
+        "plateau_concurrency": (
+            f"{c[plateau].min():g}-{c[plateau].max():g}" if plateau.any() else ""
+        ),
+        "saturated_mean": float(sat.mean()) if sat.size else math.nan,
+        "saturated_max": float(sat.max()) if sat.size else math.nan,
+        "growth": float(sat.mean() / pmed) if sat.size and pmed > 0 else math.nan,
+    }
 
 
 # --------------------------------------------------------------------------- regimes
@@ -94,9 +154,11 @@ def regime_study(
         router settings), ``knee_low``/``knee_high``, ``low_load_poa`` (mean PoA-hat
         at concurrencies below the number of decode workers), ``plateau_median`` and
         ``plateau_spread`` (median over plateau concurrencies of the max - min PoA-hat
-        across (omega, tau)), ``plateau_concurrency`` (its range), ``saturated_mean``
-        and ``saturated_max`` (PoA-hat at concurrencies classified *saturated* or past
-        the knee interval), and ``growth`` (``saturated_mean / plateau_median``).
+        across (omega, tau)), ``plateau_cv`` (the same of the coefficient of
+        variation), ``plateau_concurrency`` (its range), ``saturated_mean`` and
+        ``saturated_max`` (PoA-hat at concurrencies classified *saturated* or past the
+        knee interval), and ``growth`` (``saturated_mean / plateau_median``); see
+        :func:`poa_summary`.
     """
     if table is None:
         grid = SweepGrid() if grid is None else grid
@@ -117,34 +179,14 @@ def regime_study(
             curve, knees={f"{curve['deployment'].iloc[0]} [kv (all settings)]": knee}
         )
         regime_frames.append(reg.assign(topology=topo))
-        n_decode = int(str(topo).split("/")[1].rstrip("D"))
         label = dict(zip(reg["concurrency"], reg["regime"], strict=True))
-        c = part["concurrency"].to_numpy(dtype=np.float64)
-        regime = np.array([label[v] for v in c])
-        low = c < n_decode
-        plateau = (~low) & (regime == "below saturation")
-        past = (regime == "saturated") | (regime == "transition") & (c > knee.knee)
-        by_c = part[plateau].groupby("concurrency")["poa_hat"]
-        spread = float((by_c.max() - by_c.min()).median()) if plateau.any() else math.nan
-        pmed = float(np.median(part.loc[plateau, "poa_hat"])) if plateau.any() else math.nan
-        sat = part.loc[past, "poa_hat"].to_numpy(dtype=np.float64)
-        rows.append(
-            {
-                "topology": topo,
-                "knee": knee.knee,
-                "knee_low": knee.interval[0],
-                "knee_high": knee.interval[1],
-                "low_load_poa": float(part.loc[low, "poa_hat"].mean()) if low.any() else math.nan,
-                "plateau_median": pmed,
-                "plateau_spread": spread,
-                "plateau_concurrency": (
-                    f"{c[plateau].min():g}-{c[plateau].max():g}" if plateau.any() else ""
-                ),
-                "saturated_mean": float(sat.mean()) if sat.size else math.nan,
-                "saturated_max": float(sat.max()) if sat.size else math.nan,
-                "growth": float(sat.mean() / pmed) if sat.size and pmed > 0 else math.nan,
-            }
-        )
+        row = {
+            "topology": topo,
+            "knee": knee.knee,
+            "knee_low": knee.interval[0],
+            "knee_high": knee.interval[1],
+        }
+        rows.append(row | poa_summary(part, label, knee.knee))
     return RegimeStudyResult(
         table=table,
         summary=pd.DataFrame(rows),
