@@ -26,7 +26,7 @@ from scipy.optimize import nnls
 from gametheory.errors import TelemetryError
 from gametheory.telemetry.results import LatencyModel
 
-__all__ = ["coefficients", "fit_latency_model"]
+__all__ = ["coefficients", "fit_latency_model", "measured_latency"]
 
 FloatArray = NDArray[np.float64]
 _NEEDED = ("decision", "worker", "chosen", "request_id", "prefill_blocks", "decode_blocks")
@@ -51,6 +51,15 @@ def _fit(x: FloatArray, y: FloatArray) -> tuple[FloatArray, bool]:
     except RuntimeError:
         return np.zeros(3), False
     return np.asarray(coef, dtype=np.float64), True
+
+
+def measured_latency(requests: pd.DataFrame, metric: str) -> pd.Series:
+    """``metric`` of the successful requests, indexed by ``request_id`` (the first row
+    of a repeated id; failed requests and missing values left out)."""
+    ok = requests[metric].notna()
+    if "error" in requests.columns:
+        ok &= requests["error"].isna()
+    return requests.loc[ok].drop_duplicates("request_id").set_index("request_id")[metric]
 
 
 def fit_latency_model(
@@ -94,11 +103,7 @@ def fit_latency_model(
     if min_samples < 3:
         raise TelemetryError("min_samples must be >= 3", field="min_samples")
     rows = _chosen_rows(decisions)
-    ok = requests[metric].notna()
-    if "error" in requests.columns:
-        ok &= requests["error"].isna()
-    measured = requests.loc[ok].drop_duplicates("request_id").set_index("request_id")[metric]
-    y_all = rows["request_id"].map(measured)
+    y_all = rows["request_id"].map(measured_latency(requests, metric))
     keep = y_all.notna().to_numpy() & rows["request_id"].notna().to_numpy()
     n_unmatched = int(np.count_nonzero(~keep))
     rows, y = rows[keep], y_all[keep].to_numpy(dtype=np.float64)

@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from gametheory.errors import TelemetryError
-from gametheory.telemetry.latency_model import coefficients, fit_latency_model
+from gametheory.telemetry.latency_model import coefficients, fit_latency_model, measured_latency
 from gametheory.telemetry.poa_variants import PoAHatVariant, resolve_variant
 from gametheory.telemetry.results import LatencyModel, PoAHatResult
 
@@ -122,9 +122,15 @@ def _log(decisions: pd.DataFrame) -> _Log:
         rid.iloc[dec_codes[chosen_flag]] = ids
     L = pd.DataFrame(L[valid]).ffill().bfill().to_numpy()
     return _Log(
-        P[valid], B[valid], prompt[valid], L, chosen[valid],
-        rid[valid].reset_index(drop=True), workers, int(np.count_nonzero(~valid)),
-    )  # fmt: skip
+        prefill=P[valid],
+        blocks=B[valid],
+        prompt=prompt[valid],
+        load=L,
+        chosen=chosen[valid],
+        request_id=rid[valid].reset_index(drop=True),
+        workers=workers,
+        dropped=int(np.count_nonzero(~valid)),
+    )
 
 
 def _bootstrap(
@@ -163,15 +169,6 @@ def _terms(
     base = intercept[None, :] + per_prefill[None, :] * np.nan_to_num(log.blocks)
     terms = np.where(np.isfinite(log.prefill), base, np.inf)
     return terms, per_decode, per_decode[log.chosen] * np.nan_to_num(log.prompt)
-
-
-def _measured(log: _Log, requests: pd.DataFrame, metric: str) -> FloatArray:
-    """Measured latency of each decision's request (NaN when not found or failed)."""
-    ok = requests[metric].notna()
-    if "error" in requests.columns:
-        ok &= requests["error"].isna()
-    by_id = requests.loc[ok].drop_duplicates("request_id").set_index("request_id")[metric]
-    return log.request_id.map(by_id).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def poa_hat(
@@ -273,14 +270,14 @@ def poa_hat(
     if spec.actual == "frozen":
         actual = np.take_along_axis(C, ch[:, :, None], axis=2)[:, :, 0]
     elif spec.actual == "logged":
-        rows = np.arange(used)
-        logged = (
-            terms[rows, log.chosen[:used]] + weight[log.chosen[:used]] * log.load[rows, ch.ravel()]
-        )
+        rows, cols = np.arange(used), log.chosen[:used]
+        logged = terms[rows, cols] + weight[cols] * log.load[rows, cols]
         actual = logged.reshape(n_win, N)
     else:
         assert requests is not None
-        actual = _measured(log, requests, spec.metric)[:used].reshape(n_win, N)
+        by_id = measured_latency(requests, spec.metric)
+        measured = log.request_id.map(by_id).to_numpy(dtype=np.float64, na_value=np.nan)
+        actual = measured[:used].reshape(n_win, N)
     slots = np.zeros(N)
     if capacity:
         delta = float(np.mean(adds[:used])) if congestion is None else float(congestion)
