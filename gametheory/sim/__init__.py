@@ -56,7 +56,12 @@ from gametheory.sim.serving.calibrate import calibrate, predict_aggregated, sili
 from gametheory.sim.serving.cluster import Cluster, topology_name
 from gametheory.sim.serving.hardware import B200, GPU, GPUS, H100, H200, gpu
 from gametheory.sim.serving.models import LLAMA_3_1_70B, MODELS, NEMOTRON_4_340B, ModelSpec, model
-from gametheory.sim.serving.step_time import DEFAULT_PARAMS, StepTimeModel, StepTimeParams
+from gametheory.sim.serving.step_time import (
+    DEFAULT_PARAMS,
+    VLLM_PARAMS,
+    StepTimeModel,
+    StepTimeParams,
+)
 from gametheory.sim.studies.experiments import adaptive_comparison, lag_study, regime_study
 from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
 from gametheory.sim.studies.referee import (
@@ -83,6 +88,7 @@ __all__ = [
     "PAPER_CONCURRENCY",
     "POLICIES",
     "TTFT_BUCKETS",
+    "VLLM_PARAMS",
     "AdaptivePolicy",
     "CacheAwarePolicy",
     "Cluster",

@@ -242,8 +242,8 @@ def simulate(
     limit = cluster.decode_batch_limit
     pstep, dstep = cluster.prefill, cluster.decode
     lat = cluster.transfer_latency_s
-    p_over, p_tok, p_pair = pstep.prefill_coefficients()
-    d_over, d_w, d_kv, d_req, d_kvc = dstep.decode_coefficients()
+    p_over, p_tok, p_pair, p_w, p_kv = pstep.prefill_coefficients()
+    d_over, d_one, d_w, d_kv, d_req, d_kvc = dstep.decode_coefficients()
     per_sent = float(pstep.transfer_time(1.0, cluster.link))
 
     nan = math.nan
@@ -293,7 +293,7 @@ def simulate(
         inst = pre[p]
         budget = cluster.prefill_max_tokens
         batch: list[int] = []
-        tokens = pairs = 0.0
+        tokens = pairs = context = 0.0
         while inst.queue:
             r = inst.queue[0]
             # Prompt tokens neither this instance's cache nor the target's hold.
@@ -304,10 +304,11 @@ def simulate(
             inst.queue.popleft()
             tokens += new
             pairs += new * (inp_l[r] - new + new / 2.0)
+            context += inp_l[r] - new
             inst.queued_tokens -= inp_l[r]
             batch.append(r)
         inst.busy = True
-        t_end = now + p_over + p_tok * tokens + p_pair * pairs
+        t_end = now + p_over + max(p_tok * tokens + p_pair * pairs, p_w + p_kv * (tokens + context))
         for r in batch:
             inst.cache.insert(blocks[r])
         # KV transfers leave the instance one after another over its link.
@@ -337,7 +338,8 @@ def simulate(
             return
         inst.busy = True
         b, kv = inst.running, inst.kv
-        push(now + d_over + max(d_w + d_kv * kv, d_req * b + d_kvc * kv), _STEP, d)
+        step = d_over + d_one * b + max(d_w + d_kv * kv, d_req * b + d_kvc * kv)
+        push(now + step, _STEP, d)
 
     n_events = 0
     n_done = 0

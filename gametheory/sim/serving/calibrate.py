@@ -45,8 +45,8 @@ FloatArray = NDArray[np.float64]
 
 #: Free parameters fitted: the fields of StepTimeParams, in order.
 _N_PARAMS = len(fields(StepTimeParams))
-_LOWER = np.array([0.01, 0.01, 0.0, 0.0, 0.3, 0.0])
-_UPPER = np.array([1.0, 1.0, 0.5, 0.05, 1.0, 10.0])
+_LOWER = np.array([0.01, 0.01, 0.0, 0.0, 0.3, 0.0, 0.0])
+_UPPER = np.array([1.0, 1.0, 0.5, 0.05, 1.0, 10.0, 1e-3])
 _DEPLOYMENT = re.compile(
     r"^(?P<model>[^|]+)\|(?P<system>[^|]+)\|(?P<backend>[^|]*)\|(?P<precision>[^|]*)\|"
     r"(?P<mode>[^|]+)\|(?P<isl>\d+)x(?P<osl>\d+)\|[^|]*\|tp(?P<tp>\d+)"
@@ -212,7 +212,7 @@ def _fit(train: pd.DataFrame, spec: ModelSpec, hw: GPU) -> tuple[FloatArray, int
         a, b = _predict(x, train, spec, hw)
         return np.concatenate([np.log(a / y_ttft), np.log(b / y_tpot)])
 
-    x0 = np.array([0.45, 0.6, 0.01, 0.004, 0.85, 0.05])
+    x0 = np.array([0.45, 0.6, 0.01, 0.004, 0.85, 0.05, 2e-5])
     fit = least_squares(
         residuals, x0, bounds=(_LOWER, _UPPER), loss="cauchy", f_scale=0.1, x_scale="jac"
     )

@@ -109,13 +109,13 @@ def _window_game(
     request = sub.loc[sub["chosen"], "request_id"].astype(int).to_numpy()
     chosen = sub.loc[sub["chosen"], "worker"].astype(int).to_numpy()
     bs = workload.block_size
-    d_over, d_w, d_kv, _, _ = cluster.decode.decode_coefficients()
-    _, p_tok, _ = cluster.prefill.prefill_coefficients()
+    d_over, d_one, d_w, d_kv, _, _ = cluster.decode.decode_coefficients()
+    _, p_tok, _, _, _ = cluster.prefill.prefill_coefficients()
     out = float(np.mean(workload.output_tokens[request]))
     context = float(np.mean(workload.input_tokens[request])) + out / 2.0
     blocks0 = first.sort_values("worker")["decode_blocks"].to_numpy(dtype=np.float64)
     step0 = d_over + d_w + d_kv * bs * blocks0
-    workers = [Affine(out * s, out * d_kv * context) for s in step0]
+    workers = [Affine(out * s, out * (d_kv * context + d_one)) for s in step0]
     hash_ids = [workload.blocks[r] for r in request]
     game = AffinityRoutingGame.from_hash_ids(
         workers, hash_ids, depth=1, block_time=p_tok * bs, model="anonymous"
