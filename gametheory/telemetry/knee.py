@@ -15,6 +15,13 @@ Three estimators are combined:
 The knee is Kneedle's point (else the plateau, else the curvature point); the knee
 interval spans the three estimates; regimes are *below saturation* (below the interval),
 *transition* (inside it) and *saturated* (above it).
+
+Kneedle normalises the curve to the unit square, so it finds a "knee" in any curve,
+including a flat one whose wiggles are batching noise. The two latency estimators are
+therefore accepted only when latency rises at least ``min_rise``-fold across the sweep
+(2 by default: a saturated queue multiplies latency, batching noise does not); a sweep
+that neither rises so far nor stops scaling in throughput has no knee, and all its
+points are below saturation.
 """
 
 from __future__ import annotations
@@ -121,6 +128,7 @@ def detect_knee(
     sensitivity: float = 1.0,
     plateau_elasticity: float = 0.5,
     log_x: bool = True,
+    min_rise: float = 2.0,
 ) -> KneeResult:
     """Find the saturation knee of latency versus concurrency for one deployment.
 
@@ -142,14 +150,25 @@ def detect_knee(
         Run Kneedle and the second derivative on ``log2(concurrency)``: benchmark grids
         are geometric (4, 8, 16, ...), and on a linear axis their few points leave
         Kneedle without a knee. Kneedle runs in its online mode (the last knee found).
+    min_rise
+        Smallest ratio of the largest to the smallest latency for which Kneedle's and
+        the curvature estimate count (>= 1; 1 accepts any curve).
 
     Returns
     -------
     KneeResult
         The knee, its interval, the first post-knee grid point and the three estimates;
         ``converged`` is False when the sweep has fewer than three points or no
-        estimator finds a knee.
+        estimator finds a knee; ``flat`` when no knee exists in the grid.
+
+    Raises
+    ------
+    TelemetryError
+        On a missing column, an ambiguous sweep, nonpositive concurrency or
+        ``min_rise`` below 1.
     """
+    if not (math.isfinite(min_rise) and min_rise >= 1.0):
+        raise TelemetryError(f"min_rise must be >= 1, got {min_rise!r}", field="min_rise")
     require(sweep, ("deployment", "policy", "concurrency"))
     for column, value in (("deployment", deployment), ("policy", policy)):
         if value is not None:
@@ -167,9 +186,12 @@ def detect_knee(
     x, y, thr = _curve(sweep, col)
     if x.size and np.any(x <= 0):
         raise TelemetryError("concurrency must be positive", field="concurrency")
-    kneedle = _kneedle(x, y, sensitivity, log_x)
+    positive = y[np.isfinite(y) & (y > 0)]
+    rise = float(positive.max() / positive.min()) if positive.size else math.nan
+    steep = not rise < min_rise  # a NaN rise (no positive latency) skips the guard
+    kneedle = _kneedle(x, y, sensitivity, log_x) if steep else math.nan
     plateau = _plateau(x, thr, plateau_elasticity)
-    curvature = _curvature(x, y, log_x)
+    curvature = _curvature(x, y, log_x) if steep else math.nan
     estimates = [v for v in (kneedle, plateau, curvature) if not math.isnan(v)]
     if not estimates:
         knee, interval, post = math.nan, (math.nan, math.nan), math.nan
@@ -190,8 +212,11 @@ def detect_knee(
         concurrency=x,
         latency=y,
         throughput=thr,
+        rise=rise,
+        flat=not steep and math.isnan(plateau) and x.size >= 3,
         converged=bool(estimates),
-        method="kneedle (kneed) + throughput plateau + max second derivative",
+        method="kneedle (kneed) + throughput plateau + max second derivative"
+        + f"; latency estimates need a {min_rise:g}-fold rise",
     )
 
 
@@ -227,8 +252,10 @@ def classify_regimes(
 
     Per deployment and policy, points below the knee interval are ``"below
     saturation"``, points inside it ``"transition"``, points above it ``"saturated"``.
-    Sweeps with fewer than ``min_points`` concurrency levels, or without a knee, get
-    ``"unknown"``. Pass ``knees`` (from :func:`detect_knees`) to reuse them.
+    A sweep whose latency stays flat (:attr:`KneeResult.flat`) is below saturation
+    everywhere. Sweeps with fewer than ``min_points`` concurrency levels, or without a
+    knee otherwise, get ``"unknown"``. Pass ``knees`` (from :func:`detect_knees`) to
+    reuse them.
 
     Returns
     -------
@@ -248,11 +275,12 @@ def classify_regimes(
     knee = np.array([k.knee if k else np.nan for k in found], dtype=np.float64)
     lo = np.array([k.interval[0] if k else np.nan for k in found], dtype=np.float64)
     hi = np.array([k.interval[1] if k else np.nan for k in found], dtype=np.float64)
+    flat = np.array([bool(k and k.flat) for k in found], dtype=bool)
     c = rows["concurrency"].to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore"):
         regime = np.select(
-            [np.isnan(lo) | np.isnan(c), c < lo, c <= hi],
-            ["unknown", "below saturation", "transition"],
+            [flat, np.isnan(lo) | np.isnan(c), c < lo, c <= hi],
+            ["below saturation", "unknown", "below saturation", "transition"],
             default="saturated",
         )
     return rows.assign(

@@ -101,6 +101,11 @@ class KneeResult(Result):
         NaN where an estimate does not exist.
     concurrency, latency, throughput
         The sweep the knee was found on (sorted by concurrency).
+    rise
+        Largest latency over the smallest in the sweep.
+    flat
+        True when ``rise`` stayed below the detector's ``min_rise`` and throughput
+        never stopped scaling: the grid holds no knee, every point is below saturation.
     converged
         Whether a knee was found.
     method
@@ -118,6 +123,8 @@ class KneeResult(Result):
     concurrency: FloatArray
     latency: FloatArray
     throughput: FloatArray
+    rise: float
+    flat: bool
     converged: bool
     method: str
 
