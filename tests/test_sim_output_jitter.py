@@ -59,3 +59,33 @@ def test_warmup_fraction_leaves_out_the_first_wave() -> None:
     assert steady["ttft_ms_p99"] == pytest.approx(153.2, rel=0.05)
     with pytest.raises(GameError, match="warmup_fraction"):
         sweep_row(run, warmup_fraction=1.0)
+
+
+def test_paper_grid_settings_and_flat_knee() -> None:
+    from gametheory.control.policy import PAPER_MAPPING
+    from gametheory.sim.sweep import SweepGrid, cell_controller, sweep
+    from gametheory.telemetry import detect_knee
+
+    g = SweepGrid.paper(
+        topologies=((1, 5),),
+        concurrency=(8, 32, 128, 256),
+        omegas=(1.0,),
+        taus=(0.0,),
+        min_requests=200,
+        n_bootstrap=20,
+    )
+    assert (g.tp_prefill, g.tp_decode, g.decode_batch_limit, g.backend) == (4, 4, 1024, "vllm")
+    assert (g.warmup_fraction, g.output_tokens_stddev, g.poll_s) == (0.25, 12.8, 5.0)
+    cell = next(g.cells())
+    assert cell.cluster().decode.params.prefill_overhead_s == 0.0523  # the vLLM fit
+    assert cell_controller(cell).mapping == PAPER_MAPPING
+    table = sweep(g)
+    # nothing saturates on the paper's deployment: throughput scales with C up to 256
+    thr = table["request_throughput"].to_numpy()
+    assert thr[-1] / thr[0] > 0.7 * 256 / 8
+    knee = detect_knee(table)
+    assert knee.flat and not knee.converged
+    with pytest.raises(GameError, match="unknown backend"):
+        SweepGrid(backend="sglang")
+    with pytest.raises(GameError, match="poll_s must be positive"):
+        SweepGrid(poll_s=0.0)

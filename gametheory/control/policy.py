@@ -23,7 +23,13 @@ from gametheory.control.detector import Detector, EWMADetector, Regime
 from gametheory.errors import GameError, TelemetryError
 from gametheory.telemetry.readers.prometheus import histogram_quantile, increase, series
 
-__all__ = ["DEFAULT_MAPPING", "TTFT_FAMILY", "AdaptiveController", "parameters_from_scrape"]
+__all__ = [
+    "DEFAULT_MAPPING",
+    "PAPER_MAPPING",
+    "TTFT_FAMILY",
+    "AdaptiveController",
+    "parameters_from_scrape",
+]
 
 DEFAULT_MAPPING: dict[Regime, tuple[float, float]] = {
     Regime.BELOW: (2.0, 0.0),
@@ -31,6 +37,15 @@ DEFAULT_MAPPING: dict[Regime, tuple[float, float]] = {
     Regime.SATURATED: (0.0, 0.0),
 }
 """Regime -> router ``(omega, tau)``: cache affinity, Dynamo's default, load balancing."""
+
+PAPER_MAPPING: dict[Regime, tuple[float, float]] = {
+    Regime.BELOW: (1.0, 0.0),
+    Regime.TRANSITION: (1.0, 0.0),
+    Regime.SATURATED: (0.1, 0.8),
+}
+"""The paper's rows: Dynamo's defaults (``overlap_score_weight`` 1, temperature 0) until
+saturation, then ``omega = 0.1`` and ``tau = 0.8`` (load balancing with softmax
+sampling), set per request through Dynamo's ``router_config_override``."""
 
 TTFT_FAMILY = "dynamo_frontend_time_to_first_token_seconds"
 """The TTFT histogram family of Dynamo's frontend."""

@@ -21,17 +21,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gametheory.control.policy import AdaptiveController
+from gametheory.control.detector import Regime
+from gametheory.control.policy import DEFAULT_MAPPING, PAPER_MAPPING, AdaptiveController
 from gametheory.errors import GameError
 from gametheory.sim.engine import simulate
 from gametheory.sim.output import sweep_row
 from gametheory.sim.routing import POLICIES, make_policy
 from gametheory.sim.serving.cluster import Cluster, topology_name
+from gametheory.sim.serving.step_time import DEFAULT_PARAMS, VLLM_PARAMS, StepTimeParams
 from gametheory.sim.workloads import Workload, paper_workload
 from gametheory.telemetry.poa_hat import poa_hat
 from gametheory.telemetry.poa_variants import VARIANTS
 
 __all__ = [
+    "BACKENDS",
     "PAPER_CONCURRENCY",
     "Cell",
     "SweepGrid",
@@ -44,6 +47,16 @@ __all__ = [
 
 #: The paper's concurrency grid.
 PAPER_CONCURRENCY = (1, 2, 4, 8, 16, 32, 64, 96, 128, 192, 256)
+
+#: Step-time parameters per serving backend (the two fits of
+#: :func:`~gametheory.sim.serving.calibrate.calibrate`).
+BACKENDS: dict[str, StepTimeParams] = {"trtllm": DEFAULT_PARAMS, "vllm": VLLM_PARAMS}
+
+Row = tuple[float, float]
+
+
+def _rows(mapping: dict[Regime, tuple[float, float]]) -> tuple[Row, Row, Row]:
+    return (mapping[Regime.BELOW], mapping[Regime.TRANSITION], mapping[Regime.SATURATED])
 
 
 @dataclass(frozen=True)
@@ -68,8 +81,12 @@ class SweepGrid:
     model, gpu, decode_batch_limit, tp_prefill, tp_decode
         The deployment (see :meth:`gametheory.sim.serving.cluster.Cluster.build`). The
         defaults (TP1 instances, 48-request decode batches) are the simulator's
-        historical ones; the paper's deployment is TP4 for both stages, and vLLM's
-        default ``max_num_seqs`` on GPUs of 70 GiB or more is 1024.
+        historical ones; the paper's deployment (:meth:`paper`) is TP4 for both stages,
+        with vLLM's default ``max_num_seqs`` on GPUs of 70 GiB or more, 1024.
+    backend
+        Step-time parameters: ``"trtllm"`` (:data:`~gametheory.sim.serving.step_time.
+        DEFAULT_PARAMS`) or ``"vllm"`` (:data:`~gametheory.sim.serving.step_time.
+        VLLM_PARAMS`, the paper's engine).
     input_tokens, output_tokens, templates
         The paper workload.
     output_tokens_stddev
@@ -83,6 +100,12 @@ class SweepGrid:
         the weights); lower it to put the prefix caches under pressure.
     adaptive_low, adaptive_high
         Thresholds of the adaptive controller as multiples of the unloaded TTFT.
+    adaptive_rows
+        The adaptive controller's ``(omega, tau)`` below saturation, in transition and
+        saturated (default :data:`~gametheory.control.policy.DEFAULT_MAPPING`; the
+        paper's rows are :data:`~gametheory.control.policy.PAPER_MAPPING`).
+    poll_s
+        Interval (s) at which the controller polls the TTFT P99 (the paper: 5 s).
     n_bootstrap
         Bootstrap replicates of each PoA-hat interval.
     warmup_fraction
@@ -111,6 +134,7 @@ class SweepGrid:
     decode_batch_limit: int = 48
     tp_prefill: int = 1
     tp_decode: int = 1
+    backend: str = "trtllm"
     input_tokens: int = 128
     output_tokens: int = 128
     templates: int = 5
@@ -120,6 +144,8 @@ class SweepGrid:
     memory_fraction: float = 0.9
     adaptive_low: float = 8.0
     adaptive_high: float = 16.0
+    adaptive_rows: tuple[Row, Row, Row] = _rows(DEFAULT_MAPPING)
+    poll_s: float = 1.0
     n_bootstrap: int = 200
     warmup_fraction: float = 0.0
     variants: tuple[str, ...] = ("paper",)
@@ -127,6 +153,14 @@ class SweepGrid:
     optimistic_state: bool = True
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise GameError(f"unknown backend {self.backend!r}; expected one of {sorted(BACKENDS)}")
+        if not (math.isfinite(self.poll_s) and self.poll_s > 0):
+            raise GameError(f"poll_s must be positive, got {self.poll_s!r}")
+        if len(self.adaptive_rows) != 3:
+            raise GameError(
+                "adaptive_rows needs three (omega, tau) rows: below, transition, saturated"
+            )
         if not (math.isfinite(self.state_interval_s) and self.state_interval_s >= 0):
             raise GameError(
                 f"state_interval_s must be finite and nonnegative, got {self.state_interval_s!r}"
@@ -145,6 +179,38 @@ class SweepGrid:
             raise GameError(
                 f"unknown PoA-hat variants {unknown}; expected some of {sorted(VARIANTS)}"
             )
+
+    @classmethod
+    def paper(cls, **changes: Any) -> SweepGrid:
+        """The paper's deployment and measurement, each setting from its source.
+
+        * TP4 prefill and decode instances (the paper's deployment);
+        * vLLM's batch limits on GPUs of 70 GiB or more in the OpenAI-server context
+          that Dynamo's vLLM worker uses: ``max_num_seqs`` 1024 (``prefill_max_tokens``
+          stays 8192) (vLLM ``EngineArgs.get_batch_defaults``);
+        * the vLLM step-time fit (``backend="vllm"``);
+        * the first 25% of each cell's requests left out (aiperf's warm-up requests; the
+          cold first wave of ``C`` simultaneous prompts otherwise sets the P99);
+        * output lengths with a 10% standard deviation (aiperf's
+          ``--output-tokens-stddev``). This is an assumption: the paper states 128
+          output tokens, not how tightly; it stands for the timing noise that keeps a
+          real engine's users out of lockstep, which the simulator does not have;
+        * the controller polls every 5 s and switches to the paper's saturated row
+          (:data:`~gametheory.control.policy.PAPER_MAPPING`).
+
+        ``changes`` override any field (e.g. ``seeds``, ``concurrency``).
+        """
+        base = cls(
+            tp_prefill=4,
+            tp_decode=4,
+            decode_batch_limit=1024,
+            backend="vllm",
+            warmup_fraction=0.25,
+            output_tokens_stddev=12.8,
+            adaptive_rows=_rows(PAPER_MAPPING),
+            poll_s=5.0,
+        )
+        return reduced(base, **changes)
 
     def cells(self) -> Iterator[Cell]:
         """The cells, in table order."""
@@ -178,6 +244,7 @@ class Cell:
             self.n_decode,
             tp_prefill=self.grid.tp_prefill,
             tp_decode=self.grid.tp_decode,
+            params=BACKENDS[self.grid.backend],
             decode_batch_limit=self.grid.decode_batch_limit,
             memory_fraction=self.grid.memory_fraction,
         )
@@ -212,8 +279,10 @@ def baseline_ttft(cluster: Cluster, workload: Workload) -> float:
 def cell_controller(cell: Cell) -> AdaptiveController:
     """The adaptive controller of ``cell``: the grid's thresholds on its unloaded TTFT."""
     base = baseline_ttft(cell.cluster(), cell.workload())
+    below, transition, saturated = cell.grid.adaptive_rows
+    mapping = {Regime.BELOW: below, Regime.TRANSITION: transition, Regime.SATURATED: saturated}
     return AdaptiveController.for_baseline(
-        base, low=cell.grid.adaptive_low, high=cell.grid.adaptive_high
+        base, low=cell.grid.adaptive_low, high=cell.grid.adaptive_high, mapping=mapping
     )
 
 
@@ -235,6 +304,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         policy,
         concurrency=cell.concurrency,
         seed=router_seed,
+        poll_s=cell.grid.poll_s,
         state_interval_s=cell.grid.state_interval_s,
         optimistic_state=cell.grid.optimistic_state,
     )

@@ -17,11 +17,13 @@ interval spans the three estimates; regimes are *below saturation* (below the in
 *transition* (inside it) and *saturated* (above it).
 
 Kneedle normalises the curve to the unit square, so it finds a "knee" in any curve,
-including a flat one whose wiggles are batching noise. The two latency estimators are
-therefore accepted only when latency rises at least ``min_rise``-fold across the sweep
-(2 by default: a saturated queue multiplies latency, batching noise does not); a sweep
-that neither rises so far nor stops scaling in throughput has no knee, and all its
-points are below saturation.
+including a flat one whose wiggles are batching noise. A latency estimate therefore
+counts only when latency grows past it at least as fast as ``C ** min_elasticity``
+(the log-log slope from the estimate to the sweep's last point; 0.5 by default, the
+plateau test's threshold read through Little's law: past a closed loop's saturation
+latency grows like ``C``, while batching noise leaves it flat); a sweep with no
+accepted estimate whose throughput never stops scaling has no knee, and all its points
+are below saturation.
 """
 
 from __future__ import annotations
@@ -112,6 +114,17 @@ def _curvature(x: FloatArray, y: FloatArray, log_x: bool) -> float:
     return float(x[1 + int(np.argmax(inner))])
 
 
+def _rising(x: FloatArray, y: FloatArray, estimate: float, min_elasticity: float) -> float:
+    """``estimate`` if latency grows past it at least like ``C ** min_elasticity``."""
+    if math.isnan(estimate) or estimate >= x[-1]:
+        return estimate
+    at = float(y[int(np.argmin(np.abs(x - estimate)))])
+    if not (at > 0 and y[-1] > 0):
+        return estimate
+    slope = math.log(float(y[-1]) / at) / math.log(float(x[-1]) / estimate)
+    return estimate if slope >= min_elasticity else math.nan
+
+
 def _key(deployment: object, policy: object) -> str:
     """Name of a (deployment, policy) sweep: the deployment, with the policy if stated."""
     if policy is None or policy is pd.NA or (isinstance(policy, float) and math.isnan(policy)):
@@ -128,7 +141,7 @@ def detect_knee(
     sensitivity: float = 1.0,
     plateau_elasticity: float = 0.5,
     log_x: bool = True,
-    min_rise: float = 2.0,
+    min_elasticity: float = 0.5,
 ) -> KneeResult:
     """Find the saturation knee of latency versus concurrency for one deployment.
 
@@ -150,9 +163,10 @@ def detect_knee(
         Run Kneedle and the second derivative on ``log2(concurrency)``: benchmark grids
         are geometric (4, 8, 16, ...), and on a linear axis their few points leave
         Kneedle without a knee. Kneedle runs in its online mode (the last knee found).
-    min_rise
-        Smallest ratio of the largest to the smallest latency for which Kneedle's and
-        the curvature estimate count (>= 1; 1 accepts any curve).
+    min_elasticity
+        Smallest log-log slope of latency from a latency estimate (Kneedle's or the
+        curvature point) to the sweep's last point for the estimate to count; 0 accepts
+        any rise, a negative value any estimate. An estimate at the last point counts.
 
     Returns
     -------
@@ -164,11 +178,13 @@ def detect_knee(
     Raises
     ------
     TelemetryError
-        On a missing column, an ambiguous sweep, nonpositive concurrency or
-        ``min_rise`` below 1.
+        On a missing column, an ambiguous sweep, nonpositive concurrency or a
+        non-finite ``min_elasticity``.
     """
-    if not (math.isfinite(min_rise) and min_rise >= 1.0):
-        raise TelemetryError(f"min_rise must be >= 1, got {min_rise!r}", field="min_rise")
+    if not math.isfinite(min_elasticity):
+        raise TelemetryError(
+            f"min_elasticity must be finite, got {min_elasticity!r}", field="min_elasticity"
+        )
     require(sweep, ("deployment", "policy", "concurrency"))
     for column, value in (("deployment", deployment), ("policy", policy)):
         if value is not None:
@@ -188,10 +204,9 @@ def detect_knee(
         raise TelemetryError("concurrency must be positive", field="concurrency")
     positive = y[np.isfinite(y) & (y > 0)]
     rise = float(positive.max() / positive.min()) if positive.size else math.nan
-    steep = not rise < min_rise  # a NaN rise (no positive latency) skips the guard
-    kneedle = _kneedle(x, y, sensitivity, log_x) if steep else math.nan
+    kneedle = _rising(x, y, _kneedle(x, y, sensitivity, log_x), min_elasticity)
     plateau = _plateau(x, thr, plateau_elasticity)
-    curvature = _curvature(x, y, log_x) if steep else math.nan
+    curvature = _rising(x, y, _curvature(x, y, log_x), min_elasticity)
     estimates = [v for v in (kneedle, plateau, curvature) if not math.isnan(v)]
     if not estimates:
         knee, interval, post = math.nan, (math.nan, math.nan), math.nan
@@ -213,10 +228,10 @@ def detect_knee(
         latency=y,
         throughput=thr,
         rise=rise,
-        flat=not steep and math.isnan(plateau) and x.size >= 3,
+        flat=not estimates and x.size >= 3,
         converged=bool(estimates),
         method="kneedle (kneed) + throughput plateau + max second derivative"
-        + f"; latency estimates need a {min_rise:g}-fold rise",
+        + f"; latency estimates need latency elasticity >= {min_elasticity:g} past them",
     )
 
 

@@ -104,8 +104,9 @@ class KneeResult(Result):
     rise
         Largest latency over the smallest in the sweep.
     flat
-        True when ``rise`` stayed below the detector's ``min_rise`` and throughput
-        never stopped scaling: the grid holds no knee, every point is below saturation.
+        True when no estimate holds (latency grows slower than the detector's
+        ``min_elasticity`` past every latency estimate, and throughput never stops
+        scaling): the grid holds no knee, every point is below saturation.
     converged
         Whether a knee was found.
     method
