@@ -8,10 +8,12 @@ from :mod:`gametheory.bounds`, so the output doubles as a smoke test of the libr
 The second part (skipped with ``--no-sim``) runs
 :func:`gametheory.sim.studies.study.simulation_study` with
 :meth:`~gametheory.sim.studies.study.StudyConfig.reduced` on the embedded defaults
-(Llama-3.1-70B on B200, 1P/5D and 1P/2D, the paper's workload): PoA-hat per
-concurrency and (omega, tau), the knee, adaptive versus static routing at saturation,
-PoA-hat against the affinity-game optimum and the detector's switch rates; its tables
-(CSV) and figures (PNG) go to ``--out``.
+(Llama-3.1-70B on B200, 1P/5D and 1P/2D at TP4 with vLLM's limits, the paper's
+workload): PoA-hat per concurrency and (omega, tau) with every estimator variant, the
+knee, adaptive versus static routing at C = 256 on the paper's deployment and on one
+that saturates, PoA-hat against the affinity-game optimum and the detector's switch
+rates, and the reproduction scorecard (paper figure, ours, holds or not, and why); its
+tables (CSV) and figures (PNG) go to ``--out``.
 """
 
 from __future__ import annotations
@@ -168,25 +170,33 @@ def simulation_summary(study: SimulationStudyResult) -> dict[str, Any]:
             }
             for o in study.optimum
         ],
+        "scorecard": [
+            {k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in study.scorecard.table.to_dict("records")
+        ],
         "files": list(study.files),
         "wall_s": study.wall_s,
     }
 
 
 def _print_study(study: SimulationStudyResult) -> None:
-    print("\nsimulation study (reduced): Llama-3.1-70B on B200, paper workload")
+    print("\nsimulation study (reduced): Llama-3.1-70B on B200, the paper's deployment")
     print(f"{'topology':9} {'knee C':>7} {'low-load':>9} {'plateau':>8} {'spread':>7} {'sat.':>7}")
     for row in study.regimes.summary.itertuples(index=False):
+        knee = "none" if math.isnan(row.knee) else f"{row.knee:g}"
         print(
-            f"{row.topology:9} {row.knee:7g} {row.low_load_poa:9.3f} {row.plateau_median:8.3f} "
+            f"{row.topology:9} {knee:>7} {row.low_load_poa:9.3f} {row.plateau_median:8.3f} "
             f"{row.plateau_spread:7.3f} {row.saturated_mean:7.3f}"
         )
-    print("adaptive vs static kv(1, 0) at saturation (mean over seeds, 95% t-interval):")
-    for a in study.adaptive:
+    print("adaptive vs static kv(1, 0) at C = 256 (mean over seeds, 95% t-interval):")
+    where = ["paper deployment"] * len(study.adaptive) + ["saturating TP1/48"] * len(
+        study.saturating
+    )
+    for a, label in zip(study.adaptive + study.saturating, where, strict=True):
         lo, hi = a.poa_reduction_ci
         clo, chi = a.throughput_cost_ci
         print(
-            f"  {a.topology} C={a.concurrency}: PoA-hat reduction {a.poa_reduction:.3f}x "
+            f"  {a.topology} {label} C={a.concurrency}: PoA-hat reduction {a.poa_reduction:.3f}x "
             f"[{lo:.3f}, {hi:.3f}], throughput cost {100 * a.throughput_cost:.2f}% "
             f"[{100 * clo:.2f}, {100 * chi:.2f}]"
         )
@@ -196,6 +206,16 @@ def _print_study(study: SimulationStudyResult) -> None:
             f"  {o.topology} C={o.concurrency}: true PoA {o.true_poa:.4f}, "
             f"PoA-hat {o.poa_hat:.4f} ({o.iterations} windows, exact: {o.all_exact})"
         )
+    card = study.scorecard
+    print(f"\nreproduction scorecard: {card.n_holds} of {card.iterations} paper figures hold")
+    for row in card.table.itertuples(index=False):
+        mark = "holds" if row.holds else "MISS "
+        ours = "none" if math.isnan(row.ours) else f"{row.ours:.4g}"
+        if not math.isnan(row.low):
+            ours += f" [{row.low:.4g}, {row.high:.4g}]"
+        print(f"  {mark} {row.claim}, {row.topology}: paper {row.paper}; ours {ours}")
+        if row.reason:
+            print(f"        why: {row.reason}")
     print(f"tables and figures: {len(study.files)} files, {study.wall_s:.1f} s")
 
 

@@ -62,6 +62,7 @@ from gametheory.sim.serving.step_time import (
     StepTimeModel,
     StepTimeParams,
 )
+from gametheory.sim.studies.estimators import PAPER_SHAPE, estimator_study
 from gametheory.sim.studies.experiments import adaptive_comparison, lag_study, regime_study
 from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
 from gametheory.sim.studies.referee import (
@@ -70,7 +71,8 @@ from gametheory.sim.studies.referee import (
     optimum_check,
     switch_transient,
 )
-from gametheory.sim.studies.study import StudyConfig, simulation_study
+from gametheory.sim.studies.scorecard import scorecard
+from gametheory.sim.studies.study import SATURATING, StudyConfig, simulation_study
 from gametheory.sim.sweep import PAPER_CONCURRENCY, SweepGrid, sweep
 from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
 
@@ -86,7 +88,9 @@ __all__ = [
     "MODELS",
     "NEMOTRON_4_340B",
     "PAPER_CONCURRENCY",
+    "PAPER_SHAPE",
     "POLICIES",
+    "SATURATING",
     "TTFT_BUCKETS",
     "VLLM_PARAMS",
     "AdaptivePolicy",
@@ -107,6 +111,7 @@ __all__ = [
     "calibrate",
     "cost_term_spread",
     "detector_study",
+    "estimator_study",
     "gpu",
     "lag_study",
     "make_policy",
@@ -123,6 +128,7 @@ __all__ = [
     "silicon_rows",
     "simulate",
     "simulation_study",
+    "scorecard",
     "sweep",
     "sweep_row",
     "switch_transient",

@@ -158,7 +158,9 @@ def regime_study(
         variation), ``plateau_concurrency`` (its range), ``saturated_mean`` and
         ``saturated_max`` (PoA-hat at concurrencies classified *saturated* or past the
         knee interval), and ``growth`` (``saturated_mean / plateau_median``); see
-        :func:`poa_summary`.
+        :func:`poa_summary`. ``knee`` is NaN for a topology whose sweep has no knee
+        (:attr:`~gametheory.telemetry.results.KneeResult.flat`: every point below
+        saturation); ``converged`` is True when each topology has a knee or is flat.
     """
     if table is None:
         grid = SweepGrid() if grid is None else grid
@@ -192,7 +194,7 @@ def regime_study(
         summary=pd.DataFrame(rows),
         regimes=pd.concat(regime_frames, ignore_index=True),
         knees=knees,
-        converged=all(k.converged for k in knees.values()),
+        converged=all(k.converged or k.flat for k in knees.values()),
         iterations=len(table),
         method="KV-router sweep; knee: detect_knee on mean TTFT P99 over (omega, tau)",
     )
@@ -258,7 +260,8 @@ def adaptive_comparison(
         np.float64
     )
     per_seed = per_seed.assign(poa_reduction=red, throughput_cost=cost, ttft_p99_change=ttft)
-    expected = float(max(g.min_requests, g.requests_per_user * concurrency))
+    issued = max(g.min_requests, g.requests_per_user * concurrency)
+    expected = float(issued - math.floor(g.warmup_fraction * issued))  # warm-up left out
     return AdaptiveComparisonResult(
         topology=topology_name(*topology),
         concurrency=concurrency,

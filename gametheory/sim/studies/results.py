@@ -16,6 +16,7 @@ __all__ = [
     "EstimatorStudyResult",
     "OptimumCheckResult",
     "RegimeStudyResult",
+    "ScorecardResult",
     "SimulationStudyResult",
 ]
 
@@ -36,7 +37,7 @@ class RegimeStudyResult(Result):
     knees
         :class:`KneeResult` per topology (``"1P/5D"``, ...).
     converged
-        Whether a knee was found for every topology.
+        Whether every topology has a knee or is flat (no knee in its grid).
     iterations
         Simulations run.
     method
@@ -195,6 +196,12 @@ class SimulationStudyResult(Result):
         policy x concurrency, means over seeds).
     files
         Paths of the tables and figures written (empty when none).
+    saturating
+        The adaptive comparison on a deployment that saturates inside the grid
+        (empty when not run).
+    scorecard
+        The paper's figures against this study's (:func:`gametheory.sim.studies.
+        scorecard.scorecard`).
     wall_s
         Wall time of the study.
     converged
@@ -206,7 +213,9 @@ class SimulationStudyResult(Result):
     """
 
     regimes: RegimeStudyResult
+    scorecard: ScorecardResult
     adaptive: tuple[AdaptiveComparisonResult, ...]
+    saturating: tuple[AdaptiveComparisonResult, ...]
     optimum: tuple[OptimumCheckResult, ...]
     detector: DetectorStudyResult
     transient: SwitchTransientResult
@@ -216,3 +225,52 @@ class SimulationStudyResult(Result):
     converged: bool
     iterations: int
     method: str
+
+
+@dataclass(frozen=True, repr=False)
+class ScorecardResult(Result):
+    """The paper's figures next to a simulation study's.
+
+    Attributes
+    ----------
+    table
+        One row per claim and topology: ``claim``, ``topology``, ``paper`` (the paper's
+        figure, as text), ``ours`` (the study's estimate), ``low`` and ``high`` (its
+        interval, NaN where none), ``variant`` (the PoA-hat variant, or ``"-"``),
+        ``tolerance`` (what counts as holding), ``holds`` and ``reason`` (for a miss,
+        the measured reason).
+    n_holds
+        Rows that hold.
+    converged
+        Always True: a scorecard is a comparison, not an iteration.
+    iterations
+        Rows.
+    method
+        Where the figures come from.
+    """
+
+    table: Any
+    n_holds: int
+    converged: bool
+    iterations: int
+    method: str
+
+    def to_markdown(self) -> str:
+        """The table as a Markdown table (for the docs and notebooks)."""
+        cols = ["claim", "topology", "paper", "ours", "variant", "holds", "reason"]
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for row in self.table.to_dict("records"):
+            ours = _fmt(row["ours"], row["low"], row["high"])
+            cells = [row["claim"], row["topology"], row["paper"], ours, row["variant"]]
+            cells += ["yes" if row["holds"] else "no", row["reason"] or ""]
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        return "\n".join(lines)
+
+
+def _fmt(value: float, low: float, high: float) -> str:
+    """``value [low, high]`` with four significant digits (``none`` for NaN)."""
+    if value != value:
+        return "none"
+    if low != low:
+        return f"{value:.4g}"
+    return f"{value:.4g} [{low:.4g}, {high:.4g}]"

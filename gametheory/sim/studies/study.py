@@ -29,11 +29,25 @@ from gametheory.sim.studies.results import (
     AdaptiveComparisonResult,
     OptimumCheckResult,
     RegimeStudyResult,
+    ScorecardResult,
     SimulationStudyResult,
 )
+from gametheory.sim.studies.scorecard import scorecard
 from gametheory.sim.sweep import Cell, SweepGrid, baseline_ttft
+from gametheory.telemetry.poa_variants import VARIANTS
 
-__all__ = ["StudyConfig", "simulation_study"]
+__all__ = ["SATURATING", "StudyConfig", "simulation_study"]
+
+#: A deployment that does saturate inside the paper's grid, for the adaptive
+#: comparison: the simulator's historical TP1 instances with 48-request decode batches
+#: (1P/2D's 96 decode slots fill from C = 96), with the paper's measurement and
+#: controller rows. Not the paper's deployment (TP4, 1024 slots), on which nothing
+#: saturates up to C = 256.
+SATURATING = replace(
+    SweepGrid.paper(tp_prefill=1, tp_decode=1, decode_batch_limit=48),
+    omegas=(1.0,),
+    taus=(0.0,),
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -45,13 +59,18 @@ class StudyConfig:
     Attributes
     ----------
     grid
-        The regime sweep (topologies, concurrencies, (omega, tau) grid, workload).
+        The regime sweep (topologies, concurrencies, (omega, tau) grid, workload);
+        default the paper's deployment (:meth:`SweepGrid.paper()
+        <gametheory.sim.sweep.SweepGrid.paper>`) with every PoA-hat variant.
     curve_concurrency
         Concurrencies of the per-policy curves.
     policies
         Policies of the curves.
     adaptive_seeds
         Seeds of the adaptive comparison.
+    saturating
+        Deployment of the second adaptive comparison, one that saturates (default
+        :data:`SATURATING`); None skips it.
     saturation
         Concurrency of the adaptive comparison, the optimum check and the transient.
     optimum_windows
@@ -60,10 +79,11 @@ class StudyConfig:
         Monte Carlo runs per detector scenario.
     """
 
-    grid: SweepGrid = field(default_factory=SweepGrid)
+    grid: SweepGrid = field(default_factory=lambda: SweepGrid.paper(variants=tuple(VARIANTS)))
     curve_concurrency: tuple[int, ...] = (1, 4, 16, 32, 64, 128, 192, 256)
     policies: tuple[str, ...] = ("kv", "adaptive", "cache_aware", "round_robin", "least_loaded")
     adaptive_seeds: tuple[int, ...] = tuple(range(8))
+    saturating: SweepGrid | None = SATURATING
     saturation: int = 256
     optimum_windows: int = 10
     detector_runs: int = 300
@@ -72,11 +92,12 @@ class StudyConfig:
     def reduced(cls) -> StudyConfig:
         """The study ``gametheory demo`` runs: the paper's concurrency grid, a 2 x 2
         (omega, tau) grid, four seeds, fewer Monte Carlo runs (about a minute)."""
-        grid = SweepGrid(omegas=(0.0, 1.0), taus=(0.0, 0.5), n_bootstrap=100)
+        grid = SweepGrid.paper(
+            omegas=(0.0, 1.0), taus=(0.0, 0.5), n_bootstrap=100, variants=tuple(VARIANTS)
+        )
         return cls(
             grid=grid,
             curve_concurrency=(1, 4, 16, 64, 128, 192, 256),
-            adaptive_seeds=(0, 1, 2, 3),
             optimum_windows=4,
             detector_runs=150,
         )
@@ -85,18 +106,20 @@ class StudyConfig:
     def quick(cls) -> StudyConfig:
         """A tiny study for smoke tests and a first look (1P/2D only, six concurrencies,
         two router settings, three seeds; a few seconds)."""
-        grid = SweepGrid(
+        grid = SweepGrid.paper(
             topologies=((1, 2),),
             concurrency=(1, 4, 16, 64, 128, 256),
             omegas=(0.0, 1.0),
             taus=(0.0,),
             n_bootstrap=50,
+            variants=tuple(VARIANTS),
         )
         return cls(
             grid=grid,
             curve_concurrency=(1, 16, 128, 256),
             policies=("kv", "adaptive", "round_robin"),
             adaptive_seeds=(0, 1, 2),
+            saturating=None,
             optimum_windows=3,
             detector_runs=60,
         )
@@ -155,6 +178,20 @@ def simulation_study(
                 n_windows=cfg.optimum_windows,
             )
         )
+    saturating = []
+    if cfg.saturating is not None:
+        for n_p, n_d in grid.topologies:
+            say(f"adaptive vs static on the saturating deployment, {topology_name(n_p, n_d)}")
+            saturating.append(
+                adaptive_comparison(
+                    cfg.saturating,
+                    executor,
+                    topology=(n_p, n_d),
+                    concurrency=cfg.saturation,
+                    seeds=cfg.adaptive_seeds,
+                )
+            )
+    card = scorecard(regimes, adaptive, grid, saturating=saturating, saturating_grid=cfg.saturating)
     say("detector and transient")
 
     # The deployment whose throughput stops scaling first is the most saturated.
@@ -187,24 +224,26 @@ def simulation_study(
     files: tuple[str, ...] = ()
     if out_dir is not None:
         say("writing tables and figures")
-        files = _write(Path(out_dir), regimes, curves, adaptive, optimum, detector, transient)
+        files = _write(Path(out_dir), regimes, curves, adaptive, optimum, detector, transient, card)
     n_sims = (
         regimes.iterations
         + len(curves) * len(grid.seeds)
-        + sum(a.iterations for a in adaptive)
+        + sum(a.iterations for a in adaptive + saturating)
         + len(optimum)
         + 1
     )
     return SimulationStudyResult(
         regimes=regimes,
+        scorecard=card,
         adaptive=tuple(adaptive),
+        saturating=tuple(saturating),
         optimum=tuple(optimum),
         detector=detector,
         transient=transient,
         curves=curves,
         files=files,
         wall_s=time.perf_counter() - t0,
-        converged=regimes.converged and all(a.converged for a in adaptive),
+        converged=regimes.converged and all(a.converged for a in adaptive + saturating),
         iterations=n_sims,
         method=(
             f"{grid.model} on {grid.gpu}, topologies {grid.topologies}, "
@@ -222,6 +261,7 @@ def _write(
     optimum: list[OptimumCheckResult],
     detector: DetectorStudyResult,
     transient: SwitchTransientResult,
+    card: ScorecardResult,
 ) -> tuple[str, ...]:
     from gametheory.sim.studies import plots
 
@@ -255,6 +295,7 @@ def _write(
         "optimum.csv": opt,
         "detector.csv": detector.table,
         "transient.csv": transient.table,
+        "scorecard.csv": card.table,
     }
     files = []
     for name, frame in tables.items():
