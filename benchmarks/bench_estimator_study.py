@@ -5,13 +5,14 @@ Target: every PoA-hat variant on 1P/5D and 1P/2D x the paper's 11 concurrencies 
 Prints the wall time, the cells per second and the summary table (plateau, its CV
 across router settings, growth past the knee, and the paper-shape checks).
 
-With ``--paper``, the cells are the paper's deployment instead of the simulator's
-historical defaults: TP4 prefill and decode instances, vLLM's default ``max_num_seqs``
-1024 as the decode batch limit, the first 25% of each cell's requests left out as
-warm-up, and 10% output-length jitter (a stand-in for the timing noise that keeps real
-closed-loop users from returning in lockstep; an assumption, named).
+The cells are the paper's deployment (``SweepGrid.paper()``: TP4 prefill and decode
+instances, vLLM's default ``max_num_seqs`` 1024 and step-time fit, the first 25% of each
+cell's requests left out as warm-up, and 10% output-length jitter, a stand-in for the
+timing noise that keeps real closed-loop users from returning in lockstep: an
+assumption, named). With ``--historical`` they are the simulator's historical defaults
+(TP1 instances, 48-request decode batches, TensorRT-LLM fit, no warm-up, fixed lengths).
 
-Run: ``python benchmarks/bench_estimator_study.py [workers] [--paper]`` (default 2
+Run: ``python benchmarks/bench_estimator_study.py [workers] [--historical]`` (default 2
 processes).
 """
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 import pandas as pd
 
@@ -29,18 +29,11 @@ from gametheory.sim.sweep import SweepGrid
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--paper"]
+    args = [a for a in sys.argv[1:] if a != "--historical"]
     workers = int(args[0]) if args else 2
-    grid = SweepGrid(seeds=(0, 1, 2, 3))
-    if "--paper" in sys.argv:
-        grid = replace(
-            grid,
-            tp_prefill=4,
-            tp_decode=4,
-            decode_batch_limit=1024,
-            warmup_fraction=0.25,
-            output_tokens_stddev=12.8,
-        )
+    seeds = (0, 1, 2, 3)
+    historical = "--historical" in sys.argv
+    grid = SweepGrid(seeds=seeds) if historical else SweepGrid.paper(seeds=seeds)
     start = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool:
         result = estimator_study(grid, pool)

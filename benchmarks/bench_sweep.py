@@ -10,7 +10,12 @@ bit for bit). With ``--study`` the whole study of
 adaptive comparison over 8 seeds, optimum check, detector Monte Carlo) runs too and
 its tables and figures go to ``--out``.
 
-Run: ``python benchmarks/bench_sweep.py [--workers 2] [--serial] [--study] [--out DIR]``.
+The sweep is the paper's deployment (``StudyConfig().grid``: ``SweepGrid.paper()`` with
+every PoA-hat variant); ``--historical`` runs the simulator's historical defaults
+(``SweepGrid()``: TP1, 48 decode slots) instead.
+
+Run: ``python benchmarks/bench_sweep.py [--workers 2] [--serial] [--study] [--historical]
+[--out DIR]``.
 """
 
 from __future__ import annotations
@@ -31,12 +36,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--serial", action="store_true", help="also run serially and compare")
     parser.add_argument("--study", action="store_true", help="run the full study too")
+    parser.add_argument(
+        "--historical", action="store_true", help="TP1 / 48 slots instead of the paper's"
+    )
     parser.add_argument("--out", default="bench-sweep-out", help="folder of the study's files")
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
 
-    grid = SweepGrid()
+    grid = SweepGrid() if args.historical else StudyConfig().grid
     n_cells = len(list(grid.cells()))
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as ex:
@@ -77,8 +85,9 @@ def main() -> None:
                 progress=lambda m: print(f"  ... {m}", flush=True),
             )
         print(f"\nfull study: {time.perf_counter() - t0:.1f} s, files in {args.out}/")
-        for a in full.adaptive:
+        for a in full.adaptive + full.saturating:
             print(a)
+        print(full.scorecard.to_markdown())
         for o in full.optimum:
             print(o)
             print(o.windows.round(4).to_string(index=False))

@@ -63,7 +63,7 @@ def test_warmup_fraction_leaves_out_the_first_wave() -> None:
 
 def test_paper_grid_settings_and_flat_knee() -> None:
     from gametheory.control.policy import PAPER_MAPPING
-    from gametheory.sim.sweep import SweepGrid, cell_controller, sweep
+    from gametheory.sim.sweep import SweepGrid, cell_controller, reduced, sweep
     from gametheory.telemetry import detect_knee
 
     g = SweepGrid.paper(
@@ -75,7 +75,7 @@ def test_paper_grid_settings_and_flat_knee() -> None:
         n_bootstrap=20,
     )
     assert (g.tp_prefill, g.tp_decode, g.decode_batch_limit, g.backend) == (4, 4, 1024, "vllm")
-    assert (g.warmup_fraction, g.output_tokens_stddev, g.poll_s) == (0.25, 12.8, 5.0)
+    assert (g.warmup_fraction, g.output_tokens_stddev, g.poll_s) == (0.25, 0.0, 5.0)
     cell = next(g.cells())
     assert cell.cluster().decode.params.prefill_overhead_s == 0.0523  # the vLLM fit
     assert cell_controller(cell).mapping == PAPER_MAPPING
@@ -84,7 +84,10 @@ def test_paper_grid_settings_and_flat_knee() -> None:
     thr = table["request_throughput"].to_numpy()
     assert thr[-1] / thr[0] > 0.7 * 256 / 8
     knee = detect_knee(table)
-    assert knee.flat and not knee.converged
+    assert knee.end_elasticity > 0.6  # still scaling between C = 128 and 256
+    # with 10% output jitter the closed-loop waves dissolve and the curve is flat
+    jittered = detect_knee(sweep(reduced(g, output_tokens_stddev=12.8)))
+    assert jittered.flat and not jittered.converged
     with pytest.raises(GameError, match="unknown backend"):
         SweepGrid(backend="sglang")
     with pytest.raises(GameError, match="poll_s must be positive"):

@@ -64,6 +64,7 @@ from gametheory.sim.serving.step_time import (
 )
 from gametheory.sim.studies.estimators import PAPER_SHAPE, estimator_study
 from gametheory.sim.studies.experiments import adaptive_comparison, lag_study, regime_study
+from gametheory.sim.studies.knee_ablation import PAPER_STEPS, knee_ablation
 from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
 from gametheory.sim.studies.referee import (
     cost_term_spread,
@@ -89,6 +90,7 @@ __all__ = [
     "NEMOTRON_4_340B",
     "PAPER_CONCURRENCY",
     "PAPER_SHAPE",
+    "PAPER_STEPS",
     "POLICIES",
     "SATURATING",
     "TTFT_BUCKETS",
@@ -113,6 +115,7 @@ __all__ = [
     "detector_study",
     "estimator_study",
     "gpu",
+    "knee_ablation",
     "lag_study",
     "make_policy",
     "model",

@@ -191,10 +191,10 @@ class SweepGrid:
         * the vLLM step-time fit (``backend="vllm"``);
         * the first 25% of each cell's requests left out (aiperf's warm-up requests; the
           cold first wave of ``C`` simultaneous prompts otherwise sets the P99);
-        * output lengths with a 10% standard deviation (aiperf's
-          ``--output-tokens-stddev``). This is an assumption: the paper states 128
-          output tokens, not how tightly; it stands for the timing noise that keeps a
-          real engine's users out of lockstep, which the simulator does not have;
+        * fixed 128-token outputs, the paper's workload and aiperf's default
+          (``--output-tokens-stddev`` 0); closed-loop users that start together then
+          return in waves (:func:`~gametheory.sim.studies.knee_ablation.knee_ablation`
+          shows what 10% jitter changes);
         * the controller polls every 5 s and switches to the paper's saturated row
           (:data:`~gametheory.control.policy.PAPER_MAPPING`).
 
@@ -206,7 +206,6 @@ class SweepGrid:
             decode_batch_limit=1024,
             backend="vllm",
             warmup_fraction=0.25,
-            output_tokens_stddev=12.8,
             adaptive_rows=_rows(PAPER_MAPPING),
             poll_s=5.0,
         )

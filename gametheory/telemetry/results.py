@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +129,16 @@ class KneeResult(Result):
     flat: bool
     converged: bool
     method: str
+
+    @property
+    def end_elasticity(self) -> float:
+        """Throughput elasticity ``d log X / d log C`` between the sweep's last two
+        points (1: still scaling linearly, 0: saturated; NaN without two positive
+        throughputs)."""
+        x, thr = self.concurrency, self.throughput
+        if x.size < 2 or not (thr[-1] > 0 and thr[-2] > 0):
+            return math.nan
+        return float(math.log(thr[-1] / thr[-2]) / math.log(x[-1] / x[-2]))
 
 
 @dataclass(frozen=True, repr=False)

@@ -44,7 +44,8 @@ def estimator_study(
     Parameters
     ----------
     grid
-        The sweep; default :class:`SweepGrid` with four seeds. Its ``variants`` are
+        The sweep; default :meth:`SweepGrid.paper() <gametheory.sim.sweep.SweepGrid.paper>`
+        with four seeds. Its ``variants`` are
         replaced by all of :data:`~gametheory.telemetry.poa_variants.VARIANTS`.
     executor
         Runs the cells (see :func:`gametheory.sim.sweep.sweep`).
@@ -60,7 +61,7 @@ def estimator_study(
         ``growth_ok`` and ``paper_shape`` (all three).
     """
     if table is None:
-        grid = SweepGrid(seeds=(0, 1, 2, 3)) if grid is None else grid
+        grid = SweepGrid.paper(seeds=(0, 1, 2, 3)) if grid is None else grid
         grid = replace(grid, policies=("kv",), variants=tuple(VARIANTS))
         table = sweep(grid, executor)
     names = [v for v in VARIANTS if f"poa_hat[{v}]" in table.columns]

@@ -139,7 +139,8 @@ def regime_study(
     Parameters
     ----------
     grid
-        The sweep; default :class:`SweepGrid()` (70B on B200, 1P/5D and 1P/2D, the
+        The sweep; default :meth:`SweepGrid.paper() <gametheory.sim.sweep.SweepGrid.paper>`
+        (the paper's deployment: 70B on B200, 1P/5D and 1P/2D, the
         paper's concurrency grid, 4 x 4 (omega, tau), KV router, one seed). Only its
         ``"kv"`` cells are used.
     executor
@@ -163,7 +164,7 @@ def regime_study(
         saturation); ``converged`` is True when each topology has a knee or is flat.
     """
     if table is None:
-        grid = SweepGrid() if grid is None else grid
+        grid = SweepGrid.paper() if grid is None else grid
         if "kv" not in grid.policies:
             raise GameError("regime_study needs the 'kv' policy in the grid")
         table = sweep(replace(grid, policies=("kv",)), executor)
@@ -235,7 +236,7 @@ def adaptive_comparison(
     """
     if len(seeds) < 2:
         raise GameError("adaptive_comparison needs at least two seeds for an interval")
-    base = SweepGrid() if grid is None else grid
+    base = SweepGrid.paper() if grid is None else grid
     if state_interval_s is not None:
         base = replace(base, state_interval_s=state_interval_s)
     g = replace(
@@ -322,7 +323,7 @@ def lag_study(
         switches) and ``identical_seeds`` (seeds where both policies gave exactly
         the same PoA-hat; in practice, the same decisions).
     """
-    base = SweepGrid() if grid is None else grid
+    base = SweepGrid.paper() if grid is None else grid
     rows = []
     for topo in topologies:
         for lag in intervals:
@@ -374,7 +375,7 @@ def policy_curves(
         ``topology``, ``policy_name``, ``concurrency``, mean over seeds of
         ``poa_hat``, ``ttft_ms_p99`` and ``request_throughput``.
     """
-    base = SweepGrid() if grid is None else grid
+    base = SweepGrid.paper() if grid is None else grid
     table = sweep(replace(base, policies=tuple(policies), omegas=(1.0,), taus=(0.0,)), executor)
     cols = ["poa_hat", "ttft_ms_p99", "request_throughput"]
     return (

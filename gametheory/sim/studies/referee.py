@@ -155,7 +155,7 @@ def optimum_check(
     time_limit
         Seconds HiGHS may spend per MILP.
     """
-    base = SweepGrid() if grid is None else grid
+    base = SweepGrid.paper() if grid is None else grid
     n_p, n_d = topology
     size = 4 * n_d if window is None else int(window)
     if size < n_d or size % n_d:
@@ -354,7 +354,7 @@ def switch_transient(
     """
     if window_s <= 0:
         raise GameError("window_s must be positive")
-    base = SweepGrid() if grid is None else grid
+    base = SweepGrid.paper() if grid is None else grid
     n_p, n_d = topology
     cell = Cell(n_p, n_d, concurrency, "adaptive", math.nan, math.nan, seed, base)
     cluster, workload = cell.cluster(), cell.workload()

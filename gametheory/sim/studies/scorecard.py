@@ -66,17 +66,9 @@ def _row(
     }
 
 
-def _elasticity(knee: KneeResult) -> float:
-    """Throughput elasticity between the sweep's last two points."""
-    x, thr = knee.concurrency, knee.throughput
-    if x.size < 2 or not (thr[-1] > 0 and thr[-2] > 0):
-        return _NAN
-    return float(math.log(thr[-1] / thr[-2]) / math.log(x[-1] / x[-2]))
-
-
 def _knee_reason(knee: KneeResult) -> str:
     top = float(knee.concurrency[-1]) if knee.concurrency.size else _NAN
-    scaling = f"throughput elasticity {_elasticity(knee):.2f} between the last two points"
+    scaling = f"throughput elasticity {knee.end_elasticity:.2f} between the last two points"
     if knee.flat:
         return (
             f"no knee up to C = {top:g}: {scaling}, TTFT P99 rises {knee.rise:.2f}-fold "
