@@ -224,7 +224,9 @@ def simulation_study(
     files: tuple[str, ...] = ()
     if out_dir is not None:
         say("writing tables and figures")
-        files = _write(Path(out_dir), regimes, curves, adaptive, optimum, detector, transient, card)
+        files = _write(
+            Path(out_dir), regimes, curves, adaptive, saturating, optimum, detector, transient, card
+        )
     n_sims = (
         regimes.iterations
         + len(curves) * len(grid.seeds)
@@ -258,6 +260,7 @@ def _write(
     regimes: RegimeStudyResult,
     curves: pd.DataFrame,
     adaptive: list[AdaptiveComparisonResult],
+    saturating: list[AdaptiveComparisonResult],
     optimum: list[OptimumCheckResult],
     detector: DetectorStudyResult,
     transient: SwitchTransientResult,
@@ -269,6 +272,7 @@ def _write(
     ad = pd.DataFrame(
         [
             {
+                "deployment": deployment,
                 "topology": a.topology,
                 "concurrency": a.concurrency,
                 "poa_reduction": a.poa_reduction,
@@ -280,7 +284,8 @@ def _write(
                 "ttft_p99_change": a.ttft_p99_change,
                 "seeds": a.n_seeds,
             }
-            for a in adaptive
+            for deployment, group in (("paper", adaptive), ("saturating", saturating))
+            for a in group
         ]
     )
     opt = pd.concat(
