@@ -26,6 +26,17 @@ found by a matrix product of "missing label" indicators. With
 integer or rational payoffs every vertex is recomputed in rational arithmetic and its
 labels recomputed exactly before matching, so the reported set is exact. Components and
 maximal Nash subsets follow from :mod:`gametheory.solvers.finite.nash_components`.
+
+With ``polytopes="row"`` only the row player's polytope is enumerated. Each of its
+vertices ``x`` with exactly ``m`` labels determines the only point of the other polytope
+that could complete it: the ``n`` missing labels are ``n`` equations (``(A y)_i = 1`` for
+a missing row label, ``y_j = 0`` for a missing column label), solved for all vertices in
+one batched call; the feasible solutions are the equilibria's ``y``. This halves the
+Qhull work. Vertices whose support holds a row beaten on every best-response column by
+another row are skipped before solving (about three in four on random games): no
+``y >= 0`` can make a dominated row a best response. The shortcut is used only when it
+is provably complete (every vertex of ``P`` simple, every system regular, every ``y``
+with exactly ``n`` labels); otherwise both polytopes are enumerated.
 """
 
 from __future__ import annotations
@@ -50,16 +61,17 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 FracVec = tuple[Fraction, ...]
 IntVec = tuple[int, ...]
+IntArray = NDArray[np.intp]
 
 
 @dataclass(frozen=True)
 class _Polytope:
-    """Nonzero vertices of ``{z >= 0, M z <= 1}`` with their labels in the game's order."""
+    """Nonzero vertices of ``{z >= 0, M z <= 1}`` with their labels in the game's order
+    (label sets are packed into bit masks by :func:`_label_keys` when matched)."""
 
     vertices: FloatArray  # (k, d)
     tight: BoolArray  # (k, m + n): labels, rows of the game first, then columns
     simple: BoolArray  # (k,): exactly d labels
-    keys: NDArray[np.generic]  # (k,): label sets packed into bit masks
     exact: tuple[IntVec, ...] | None  # numerators over a common denominator
 
 
@@ -133,10 +145,10 @@ def _complete_pairs(P: _Polytope, Q: _Polytope, m: int, n: int) -> NDArray[np.in
     found = []
     if p_simple.any() and q_simple.any():
         ps, qs = np.flatnonzero(p_simple), np.flatnonzero(q_simple)
-        qk = Q.keys[qs]
+        qk = _label_keys(Q.tight[qs])
         order = np.argsort(qk)
         qk_sorted = qk[order]
-        want = np.bitwise_xor(P.keys[ps], np.uint64(2 ** (m + n) - 1))
+        want = np.bitwise_xor(_label_keys(P.tight[ps]), np.uint64(2 ** (m + n) - 1))
         pos = np.minimum(np.searchsorted(qk_sorted, want), len(qs) - 1)
         hit = qk_sorted[pos] == want
         found.append(np.column_stack([ps[hit], qs[order[pos[hit]]]]))
@@ -197,7 +209,67 @@ def _polytope(M: FloatArray, exact: bool, tol: float, rows_first: bool) -> _Poly
     simple = np.count_nonzero(tight, axis=1) == d
     if rows_first:
         tight = np.hstack([tight[:, d:], tight[:, :d]])
-    return _Polytope(vertices, tight, simple, _label_keys(tight), zs)
+    return _Polytope(vertices, tight, simple, zs)
+
+
+def _undominated(An: FloatArray, tight: BoolArray, tol: float) -> IntArray:
+    """The vertices of ``P`` whose complementary ``y`` can be feasible.
+
+    A vertex ``x`` with support ``S`` and best responses ``T`` needs ``y >= 0`` on ``T``
+    with ``(A y)_i = 1`` for ``i`` in ``S`` and ``A y <= 1``; if some row beats a row of
+    ``S`` on every column of ``T`` by more than ``2 tol`` (``A`` scaled to at most 1,
+    so the excess is at least ``2 tol`` times ``max(1, max y)``), no such ``y`` exists.
+    Checked for all vertices by one matrix product per chunk of vertices.
+    """
+    m, n = An.shape
+    support, best = ~tight[:, :m], tight[:, m:].astype(np.float64)
+    beats = (An[:, None, :] - An[None, :, :] > 2.0 * tol).reshape(m * m, n).astype(np.float64)
+    size = best.sum(axis=1)
+    keep = np.empty(tight.shape[0], dtype=bool)
+    step = max(1, (1 << 22) // (m * m))
+    for a in range(0, tight.shape[0], step):
+        covered = beats @ best[a : a + step].T  # (row i' * m + row i, vertex)
+        dominated = (covered == size[a : a + step]).reshape(m, m, -1).any(axis=0)
+        keep[a : a + step] = ~(dominated & support[a : a + step].T).any(axis=0)
+    return np.flatnonzero(keep)
+
+
+def _complements(P: _Polytope, A: FloatArray, tol: float) -> tuple[_Polytope, IntArray] | None:
+    """The points of ``Q = {A y <= 1, y >= 0}`` completing the vertices of ``P``, and the pairs.
+
+    ``None`` when the shortcut is not provably complete (see the module notes).
+    """
+    m, n = A.shape
+    if not P.simple.all() or not P.vertices.shape[0]:
+        return None
+    An = A / A.max()
+    candidate = _undominated(An, P.tight, tol)
+    rows = np.vstack([An, np.eye(n)])  # label i: (A y)_i = 1; label m + j: y_j = 0
+    missing = np.nonzero(~P.tight[candidate])[1].reshape(-1, n)
+    try:
+        y = np.linalg.solve(rows[missing], (missing < m).astype(np.float64)[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return None
+    low, high = y.min(axis=1), np.abs(y).max(axis=1)
+    hit = np.flatnonzero(low >= -tol * np.maximum(1.0, high))  # y >= 0: few vertices pass
+    y, scale = y[hit], np.maximum(1.0, high[hit])[:, None]
+    hit = candidate[hit]
+    slack = 1.0 - y @ An.T
+    keep = (slack >= -tol * scale).all(axis=1) & (y.sum(axis=1) > tol)
+    hit, y, slack, scale = hit[keep], np.clip(y[keep], 0.0, None), slack[keep], scale[keep]
+    tight = np.hstack([np.abs(slack) <= tol * scale, np.abs(y) <= tol * scale])
+    if (np.count_nonzero(tight, axis=1) != n).any() or (tight != ~P.tight[hit]).any():
+        return None  # a degenerate point of Q: enumerate both polytopes
+    simple = np.ones(hit.size, dtype=bool)
+    Q = _Polytope(y, tight, simple, None)
+    return Q, np.column_stack([hit, np.arange(hit.size)]).astype(np.intp)
+
+
+def _supports(mask: BoolArray) -> list[IntVec]:
+    """The column indices of each row of ``mask`` (one ``nonzero`` for all rows)."""
+    flat = np.nonzero(mask)[1].tolist()
+    ends = np.cumsum(np.count_nonzero(mask, axis=1)).tolist()
+    return [tuple(flat[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _normalise(z: IntVec) -> FracVec:
@@ -206,7 +278,11 @@ def _normalise(z: IntVec) -> FracVec:
 
 
 def vertex_enumeration(
-    game: NormalFormGame, exact: bool | Literal["auto"] = "auto", tol: float = 1e-9
+    game: NormalFormGame,
+    exact: bool | Literal["auto"] = "auto",
+    tol: float = 1e-9,
+    *,
+    polytopes: Literal["both", "row"] = "both",
 ) -> NashEquilibriaResult:
     """Every extreme Nash equilibrium of a two-player game, with its components.
 
@@ -219,6 +295,15 @@ def vertex_enumeration(
         True: always (floats are taken at their exact binary value); False: never.
     tol
         Relative tolerance for a constraint to count as tight in floating point.
+    polytopes
+        ``"both"`` (default) enumerates both best-response polytopes, so ``degenerate``
+        is certified for the whole game. ``"row"`` enumerates the row player's and solves
+        for the matching points of the other (about half the time on random games, the
+        same equilibria); it falls back to ``"both"`` whenever it cannot prove the set
+        complete, and is not used with exact arithmetic. Its ``degenerate`` is then False
+        for the row polytope and the equilibria only: a degenerate vertex of the column
+        player's polytope that belongs to no equilibrium is not looked for (the
+        ``method`` says ``row-polytope``).
 
     Returns
     -------
@@ -229,7 +314,7 @@ def vertex_enumeration(
     Raises
     ------
     GameError
-        If the game does not have two players.
+        If the game does not have two players or ``polytopes`` is unknown.
     SolverError
         If Qhull fails or the exact verification disagrees with floating point.
 
@@ -240,6 +325,8 @@ def vertex_enumeration(
     """
     if not isinstance(game, NormalFormGame) or game.n_players != 2:
         raise GameError("game must be a two-player NormalFormGame")
+    if polytopes not in ("both", "row"):
+        raise GameError(f"polytopes must be 'both' or 'row', got {polytopes!r}")
     costs1, costs2 = game.bimatrix()
     use_exact = is_integral(game.cost_tensor) if exact == "auto" else bool(exact)
     # Payoffs -costs, shifted to be >= 1 (the shift does not change best responses).
@@ -247,10 +334,18 @@ def vertex_enumeration(
     B = costs2.max() - costs2 + 1.0
     m, n = A.shape
     P = _polytope(B.T, use_exact, tol, rows_first=False)  # [x >= 0 | B^T x <= 1]
-    Q = _polytope(A, use_exact, tol, rows_first=True)  # [A y <= 1 | y >= 0]
-    pairs = _complete_pairs(P, Q, m, n)
-    rows_used, pair_rows = np.unique(pairs[:, 0], return_inverse=True)
-    cols_used, pair_cols = np.unique(pairs[:, 1], return_inverse=True)
+    shortcut = _complements(P, A, tol) if polytopes == "row" and not use_exact else None
+    if shortcut is None:
+        Q = _polytope(A, use_exact, tol, rows_first=True)  # [A y <= 1 | y >= 0]
+        pairs = _complete_pairs(P, Q, m, n)
+    else:
+        Q, pairs = shortcut
+    if shortcut is None:
+        rows_used, pair_rows = np.unique(pairs[:, 0], return_inverse=True)
+        cols_used, pair_cols = np.unique(pairs[:, 1], return_inverse=True)
+    else:  # a matching, already sorted by row vertex: each vertex is used once
+        rows_used, cols_used = pairs[:, 0], pairs[:, 1]
+        pair_rows = pair_cols = cols_used
     xs = P.vertices[rows_used]
     ys = Q.vertices[cols_used]
     xs = xs / xs.sum(axis=1, keepdims=True)
@@ -274,8 +369,8 @@ def vertex_enumeration(
             (_normalise(px[rows_used[r]]), _normalise(qy[cols_used[c]])) for r, c in local
         )
     degenerate = not (P.simple.all() and Q.simple.all())
-    x_supports = [tuple(np.flatnonzero(row).tolist()) for row in ~P.tight[rows_used, :m]]
-    y_supports = [tuple(np.flatnonzero(row).tolist()) for row in ~Q.tight[cols_used, m:]]
+    x_supports = _supports(~P.tight[rows_used, :m])
+    y_supports = _supports(~Q.tight[cols_used, m:])
     supports = tuple((x_supports[r], y_supports[c]) for r, c in local.tolist())
     return NashEquilibriaResult(
         equilibria=tuple((x.copy(), y.copy()) for x, y in zip(x_eq, y_eq, strict=True)),
@@ -293,5 +388,7 @@ def vertex_enumeration(
         max_regret=float(max(0.0, regrets.max())),
         converged=True,
         iterations=int(P.vertices.shape[0] + Q.vertices.shape[0]),
-        method="vertex-enumeration" + ("-exact" if exact_eq is not None else ""),
+        method="vertex-enumeration"
+        + ("-exact" if exact_eq is not None else "")
+        + (" (row-polytope)" if shortcut is not None else ""),
     )
