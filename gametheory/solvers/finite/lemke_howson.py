@@ -70,18 +70,19 @@ class _Tableau:
         t = self.table
         c = self.col_of[entering]
         col = t[:, c].copy()
-        positive = col > tol
-        ratios = self._ratios
-        ratios.fill(np.inf)
-        np.divide(t[:, -1], col, out=ratios, where=positive)
+        # Minimum ratio over the rows with a positive entry (the caller silences the
+        # division warnings: other rows are overwritten with inf).
+        ratios = np.divide(t[:, -1], col, out=self._ratios)
+        ratios[col <= tol] = np.inf
         r = int(ratios.argmin())
         low = float(ratios[r])
         if low == np.inf:
             raise SolverError(
                 f"Lemke-Howson: column of label {entering} has no positive entry (unbounded ray)"
             )
-        if np.count_nonzero(ratios <= low + 1e-12 * max(1.0, abs(low))) > 1:
-            rows = np.flatnonzero(positive)
+        ratios[r] = np.inf  # a second row within the tie tolerance needs the lexicographic rule
+        if float(ratios.min()) <= low + 1e-12 * max(1.0, abs(low)):
+            rows = np.flatnonzero(col > tol)
             r = self._lexmin_row(rows, col[rows])
         leaving = self.basis[r]
         p = float(col[r])
@@ -89,7 +90,7 @@ class _Tableau:
         # In-place rank-one update t -= col prow^T (BLAS dger on the column-major table).
         dger(-1.0, col, prow, a=t, overwrite_a=True)
         t[r] = prow
-        t[:, c] = col * (-1.0 / p)
+        np.multiply(col, -1.0 / p, out=t[:, c])
         t[r, c] = 1.0 / p
         self.basis[r] = entering
         self.row_of[entering], self.col_of[entering] = r, -1
@@ -200,7 +201,7 @@ def lemke_howson(
     k = int(initial_label)
     entering, side = k, 0 if k < m else 1
     pivots, converged = 0, False
-    with single_blas_thread():
+    with single_blas_thread(), np.errstate(divide="ignore", invalid="ignore"):
         while pivots < max_pivots:
             leaving = tableaux[side].pivot(entering, tol)
             pivots += 1
