@@ -44,18 +44,25 @@ NETWORKS = {
     "SiouxFalls": ("SiouxFalls", "SiouxFalls"),
     "Anaheim": ("Anaheim", "Anaheim"),
     "Chicago-Sketch": ("Chicago-Sketch", "ChicagoSketch"),
+    "Berlin-Center": ("Berlin-Center", "berlin-center"),
 }
 
 
-def load(name: str) -> tuple[RoutingGame, np.ndarray, float]:
-    """The network's game (generalized cost from its README), best flows, read time."""
+def read_game(name: str) -> tuple[RoutingGame, float]:
+    """The network's game (generalized cost from its README) and its read time."""
     folder, prefix = NETWORKS[name]
     base = DATA / folder
     toll, distance = read_generalized_cost_weights(base / "README.md")
     start = time.perf_counter()
     game = read_tntp(base / f"{prefix}_net.tntp", base / f"{prefix}_trips.tntp", toll, distance)
-    elapsed = time.perf_counter() - start
-    return game, read_tntp_flows(base / f"{prefix}_flow.tntp", game), elapsed
+    return game, time.perf_counter() - start
+
+
+def load(name: str) -> tuple[RoutingGame, np.ndarray, float]:
+    """The network's game, its best-known flows and the read time."""
+    folder, prefix = NETWORKS[name]
+    game, elapsed = read_game(name)
+    return game, read_tntp_flows(DATA / folder / f"{prefix}_flow.tntp", game), elapsed
 
 
 def relative_gap(game: RoutingGame, flows: np.ndarray) -> float:
@@ -78,13 +85,17 @@ def dijkstra_floor(game: RoutingGame, repeats: int = 5) -> float:
     return best
 
 
-def ours(game: RoutingGame, rgap: float) -> tuple[Any, float]:
+def ours(game: RoutingGame, rgap: float, workers: int = 1) -> tuple[Any, float]:
     start = time.perf_counter()
-    res = wardrop_equilibrium(game, method="bfw", rgap=rgap, max_iter=5000, track_paths=False)
+    res = wardrop_equilibrium(
+        game, method="bfw", rgap=rgap, max_iter=5000, track_paths=False, workers=workers
+    )
     return res, time.perf_counter() - start
 
 
-def aequilibrae_bfw(game: RoutingGame, rgap: float) -> tuple[np.ndarray, float, int, float]:
+def aequilibrae_bfw(
+    game: RoutingGame, rgap: float, cores: int = 1
+) -> tuple[np.ndarray, float, int, float]:
     """AequilibraE's bfw on ``game``: link flows (game order), time, iterations, its gap."""
     os.environ.setdefault("TQDM_DISABLE", "1")
     import pandas as pd
@@ -130,7 +141,7 @@ def aequilibrae_bfw(game: RoutingGame, rgap: float) -> tuple[np.ndarray, float, 
     assign.set_vdf_parameters({"alpha": "b", "beta": "power"})
     assign.set_capacity_field("capacity")
     assign.set_time_field("free_flow_time")
-    assign.set_cores(1)
+    assign.set_cores(cores)
     assign.set_algorithm("bfw")
     assign.max_iter = 5000
     assign.rgap_target = rgap
@@ -198,6 +209,33 @@ def chicago(rgap: float, peer: bool, repeats: int) -> None:
     print(f"  ratio gametheory / AequilibraE (best times): {elapsed / peer_s:.2f} (target <= 1)")
 
 
+def city(name: str, rgap: float, peer: bool) -> None:
+    """A city network to ``rgap``: ours on 1 and 2 processes, AequilibraE on 1 and 2 cores."""
+    game, read_s = read_game(name)
+    print(f"{name}: {game}  (read in {read_s:.2f} s)")
+    for workers in (1, 2):
+        res, elapsed = ours(game, rgap, workers)
+        print(
+            f"  gametheory bfw, {workers} process(es): {elapsed:.2f} s, {res.iterations} "
+            f"iterations, {elapsed / res.iterations:.3f} s per iteration, gap "
+            f"{res.relative_gap:.2e}, Beckmann {res.beckmann:,.1f}"
+        )
+    if not peer:
+        return
+    try:
+        import aequilibrae  # noqa: F401
+    except ImportError as exc:
+        print(f"  AequilibraE: not importable here ({exc})")
+        return
+    for cores in (1, 2):
+        flows, elapsed, iters, gap = aequilibrae_bfw(game, rgap, cores)
+        print(
+            f"  AequilibraE bfw, {cores} core(s): {elapsed:.2f} s, {iters} iterations, "
+            f"{elapsed / iters:.3f} s per iteration, its gap {gap:.2e}, our gap on its flows "
+            f"{relative_gap(game, flows):.2e}, Beckmann {game.beckmann(flows):,.1f}"
+        )
+
+
 def small(name: str, rgap: float) -> None:
     game, best, _ = load(name)
     res, elapsed = ours(game, rgap)
@@ -215,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rgap", type=float, default=1e-4, help="Chicago target gap")
     parser.add_argument("--no-aequilibrae", action="store_true", help="skip the peer run")
     parser.add_argument("--repeats", type=int, default=3, help="Chicago runs of each solver")
+    parser.add_argument(
+        "--city", default="", help="also run this city network (e.g. Berlin-Center) to 1e-4"
+    )
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"shared data not found at {DATA}: nothing to benchmark")
@@ -222,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     chicago(args.rgap, not args.no_aequilibrae, max(args.repeats, 1))
     for name in ("SiouxFalls", "Anaheim"):
         small(name, 1e-5)
+    if args.city:
+        city(args.city, 1e-4, not args.no_aequilibrae)
     return 0
 
 

@@ -22,7 +22,9 @@ Implementation (vectorised, no per-OD Python loop):
    origins, 13,846 nodes, 49,688 OD pairs) it loads the trees in 0.12 s against 1.9 s.
 
 Both work on the tree structure, not on distances, so ties from zero-cost edges are
-safe. :class:`PathSet` extracts and indexes the paths themselves when path
+safe. With ``workers > 1`` the origins are split across processes
+(:mod:`gametheory.solvers.network.parallel_paths`): SciPy's Dijkstra holds the GIL.
+:class:`PathSet` extracts and indexes the paths themselves when path
 flows are tracked.
 """
 
@@ -39,6 +41,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from gametheory.errors import SolverError
 from gametheory.games.network.routing import RoutingNetwork
+from gametheory.solvers.network.parallel_paths import ParallelTrees
 
 __all__ = ["AllOrNothing", "Assignment", "PathSet"]
 
@@ -76,9 +79,15 @@ class AllOrNothing:
     ----------
     network
         The split network of a routing game (:attr:`RoutingGame.network`).
+    workers
+        Processes for the shortest-path trees (1: this process). With more, the origins
+        are split across a pool of processes started here and stopped by :meth:`close`
+        (or on leaving a ``with`` block).
     """
 
-    def __init__(self, network: RoutingNetwork) -> None:
+    def __init__(self, network: RoutingNetwork, workers: int = 1) -> None:
+        if int(workers) != workers or workers < 1:
+            raise SolverError(f"workers must be a positive integer, got {workers!r}")
         self.net = network
         n = network.n_nodes
         self.m = int(network.tail.size)
@@ -109,6 +118,20 @@ class AllOrNothing:
         # The loading method (see the module docs): path hops estimated by sqrt(nodes).
         hops = math.sqrt(n)
         self._walk = network.od_rate.size * hops <= self._size * (math.log2(max(hops, 2.0)) + 3.0)
+        n_workers = min(int(workers), n_o)
+        self._parallel = ParallelTrees(network, n_workers, AllOrNothing) if n_workers > 1 else None
+
+    def close(self) -> None:
+        """Stop the worker processes, if any (idempotent)."""
+        if self._parallel is not None:
+            self._parallel.close()
+            self._parallel = None
+
+    def __enter__(self) -> AllOrNothing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _pair_index(self, keys: IntArray) -> IntArray:
         if self._dense is not None:
@@ -127,6 +150,9 @@ class AllOrNothing:
         net = self.net
         n = net.n_nodes
         pair_edge = self._choose(costs)
+        if self._parallel is not None:
+            flows, trees = self._parallel(costs)
+            return Assignment(link_flows=flows, predecessors=trees, pair_edge=pair_edge)
         graph = sps.csr_matrix((costs[pair_edge], self._indices, self._indptr), shape=(n, n))
         dist, pred = dijkstra(graph, directed=True, indices=net.origins, return_predecessors=True)
         if net.od_rate.size and not np.all(np.isfinite(dist[net.od_row, net.od_dest])):

@@ -129,6 +129,8 @@ def wardrop_equilibrium(
     rgap: float = 1e-4,
     max_iter: int = 1000,
     track_paths: bool | None = None,
+    *,
+    workers: int = 1,
 ) -> FlowResult:
     """Wardrop equilibrium of a nonatomic routing game.
 
@@ -147,6 +149,11 @@ def wardrop_equilibrium(
         Keep path flows alongside link flows (iterative methods). Default: when the game
         has at most 2,000 OD pairs with positive demand. Unavailable (None in the result)
         when the start is not an all-or-nothing flow (demand saturating M/M/1 links).
+    workers
+        Processes for the shortest-path trees of each all-or-nothing step (1: this
+        process). On city networks the trees take most of an iteration and SciPy's
+        Dijkstra holds the GIL, so more processes (up to the cores) cut the time per
+        iteration; starting them costs about a second.
 
     Returns
     -------
@@ -165,7 +172,7 @@ def wardrop_equilibrium(
         If cvxpy does not report an optimal status.
     """
     _check_args(game, method, rgap, max_iter)
-    return _solve(game, "equilibrium", method, rgap, max_iter, track_paths)
+    return _solve(game, "equilibrium", method, rgap, max_iter, track_paths, workers)
 
 
 def system_optimum(
@@ -174,6 +181,8 @@ def system_optimum(
     rgap: float = 1e-4,
     max_iter: int = 1000,
     track_paths: bool | None = None,
+    *,
+    workers: int = 1,
 ) -> FlowResult:
     """System optimum (minimum total latency) of a nonatomic routing game.
 
@@ -185,7 +194,7 @@ def system_optimum(
     :func:`wardrop_equilibrium`.
     """
     _check_args(game, method, rgap, max_iter)
-    return _solve(game, "optimum", method, rgap, max_iter, track_paths)
+    return _solve(game, "optimum", method, rgap, max_iter, track_paths, workers)
 
 
 def _solve(
@@ -195,15 +204,16 @@ def _solve(
     rgap: float,
     max_iter: int,
     track_paths: bool | None,
+    workers: int = 1,
 ) -> FlowResult:
     pot = _Potential(game, objective)
-    aon = AllOrNothing(game.network)
     if method == "convex":
         x = beckmann_program(game, objective)
         t = pot.t(x)
-        gap = _gap(t, x, aon(t).link_flows)
+        gap = _gap(t, x, AllOrNothing(game.network)(t).link_flows)
         return _result(game, pot, x, gap, 1, gap <= rgap, "convex", [gap], None)
-    return _frank_wolfe(game, pot, aon, method, rgap, max_iter, track_paths)
+    with AllOrNothing(game.network, workers) as aon:
+        return _frank_wolfe(game, pot, aon, method, rgap, max_iter, track_paths)
 
 
 def _gap(t: FloatArray, x: FloatArray, y: FloatArray) -> float:
