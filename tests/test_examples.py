@@ -105,4 +105,5 @@ def test_reproduce_the_paper(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (optimum["true_poa"] >= 1.0 - 1e-9).all() and optimum["all_windows_exact"].all()
     assert len(detector) > 0
     assert set(variants["variant"]) >= {"paper", "capacity", "measured-latency"}
+    assert variants["adaptive_ratio"].notna().all()
     assert len(card) > 0 and (card["holds"] == (card["reason"] == "")).all()

@@ -22,7 +22,7 @@ def study():  # type: ignore[no-untyped-def]
         min_requests=160,
         requests_per_user=3,
     )
-    return estimator_study(grid)
+    return estimator_study(grid, adaptive_concurrency=256, adaptive_seeds=(0, 1, 2))
 
 
 def test_every_variant_on_every_cell(study) -> None:  # type: ignore[no-untyped-def]
@@ -56,6 +56,17 @@ def test_one_knee_per_topology_and_consistent_flags(study) -> None:  # type: ign
         & (s["growth"] >= PAPER_SHAPE["growth_min"])
     )
     assert (s["paper_shape"] == expected).all()
+
+
+def test_adaptive_ratio_under_every_variant(study) -> None:  # type: ignore[no-untyped-def]
+    s = study.summary
+    assert s["adaptive_ratio"].notna().all()
+    assert (s["adaptive_low"] <= s["adaptive_ratio"] + 1e-12).all()
+    assert (s["adaptive_ratio"] <= s["adaptive_high"] + 1e-12).all()
+    # a given table carries no comparison: the ratio is NaN, not invented
+    again = estimator_study(table=study.table).summary
+    assert again["adaptive_ratio"].isna().all()
+    np.testing.assert_array_equal(again["plateau_median"], s["plateau_median"])
 
 
 def test_a_table_without_variant_columns_is_an_error(study) -> None:  # type: ignore[no-untyped-def]

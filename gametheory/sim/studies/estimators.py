@@ -9,20 +9,23 @@ past the knee. The knee is the TTFT knee of the same runs
 (:func:`~gametheory.sim.studies.experiments.regime_study`), so it is one per topology
 whatever the variant. Each variant is then checked against the paper's shape
 (:data:`PAPER_SHAPE`): a plateau of 7 to 19, a cross-setting CV below 0.5%, and at
-least tenfold growth past the knee. One definition is applied unchanged to every cell,
+least tenfold growth past the knee. The adaptive router's PoA-hat reduction at
+saturation is reported under every variant too. One definition is applied unchanged to every cell,
 and nothing is fitted to the paper's numbers.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 
 import pandas as pd
 
 from gametheory.errors import GameError
-from gametheory.sim.studies.experiments import poa_summary, regime_study
-from gametheory.sim.studies.results import EstimatorStudyResult
+from gametheory.sim.studies.experiments import adaptive_comparison, poa_summary, regime_study
+from gametheory.sim.studies.results import AdaptiveComparisonResult, EstimatorStudyResult
 from gametheory.sim.sweep import SweepGrid, sweep
 from gametheory.telemetry.poa_variants import VARIANTS
 
@@ -38,6 +41,9 @@ def estimator_study(
     executor: Executor | None = None,
     *,
     table: pd.DataFrame | None = None,
+    adaptive: Sequence[AdaptiveComparisonResult] | None = None,
+    adaptive_concurrency: int = 256,
+    adaptive_seeds: Sequence[int] = tuple(range(8)),
 ) -> EstimatorStudyResult:
     """Every PoA-hat variant on the same sweep, against the paper's shape.
 
@@ -51,19 +57,44 @@ def estimator_study(
         Runs the cells (see :func:`gametheory.sim.sweep.sweep`).
     table
         A sweep table with ``poa_hat[<variant>]`` columns already computed.
+    adaptive
+        Adaptive comparisons with every variant (:func:`~gametheory.sim.studies.
+        experiments.adaptive_comparison` on a grid with all variants), one per topology.
+        Default: run at ``adaptive_concurrency`` over ``adaptive_seeds`` when the sweep
+        is run here; none when ``table`` is given.
+    adaptive_concurrency, adaptive_seeds
+        Load and seeds of those comparisons.
 
     Returns
     -------
     EstimatorStudyResult
         ``summary``: one row per topology x variant with ``knee``, the columns of
         :func:`~gametheory.sim.studies.experiments.poa_summary` (``plateau_median``,
-        ``plateau_cv``, ``growth``, ...), and the checks ``plateau_ok``, ``cv_ok``,
-        ``growth_ok`` and ``paper_shape`` (all three).
+        ``plateau_cv``, ``growth``, ...), ``adaptive_ratio`` with ``adaptive_low`` and
+        ``adaptive_high`` (PoA-hat static / adaptive under the variant, NaN without a
+        comparison), and the checks ``plateau_ok``, ``cv_ok``, ``growth_ok`` and
+        ``paper_shape`` (all three).
     """
     if table is None:
         grid = SweepGrid.paper(seeds=(0, 1, 2, 3)) if grid is None else grid
         grid = replace(grid, policies=("kv",), variants=tuple(VARIANTS))
         table = sweep(grid, executor)
+        if adaptive is None:
+            adaptive = [
+                adaptive_comparison(
+                    grid,
+                    executor,
+                    topology=topo,
+                    concurrency=adaptive_concurrency,
+                    seeds=adaptive_seeds,
+                )
+                for topo in grid.topologies
+            ]
+    ratios = {
+        (a.topology, str(v["variant"])): (v["poa_reduction"], v["low"], v["high"])
+        for a in adaptive or ()
+        for v in a.variants.to_dict("records")
+    }
     names = [v for v in VARIANTS if f"poa_hat[{v}]" in table.columns]
     if not names:
         raise GameError("the sweep table has no poa_hat[<variant>] columns")
@@ -77,9 +108,11 @@ def estimator_study(
             regimes = dict(zip(labels["concurrency"], labels["regime"], strict=True))
             got = poa_summary(part, regimes, knee, f"poa_hat[{name}]")
             level, cv, growth = (float(got[k]) for k in ("plateau_median", "plateau_cv", "growth"))
+            ratio, low, high = ratios.get((str(topo), name), (math.nan,) * 3)
             rows.append(
                 {"topology": topo, "variant": name, "knee": knee}
                 | got
+                | {"adaptive_ratio": ratio, "adaptive_low": low, "adaptive_high": high}
                 | {
                     "plateau_ok": PAPER_SHAPE["plateau_low"]
                     <= level

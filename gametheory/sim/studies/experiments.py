@@ -249,11 +249,20 @@ def adaptive_comparison(
         seeds=tuple(seeds),
     )
     table = sweep(g, executor)
+    names = [v for v in g.variants if f"poa_hat[{v}]" in table.columns]
     cols = ["poa_hat", "request_throughput", "ttft_ms_p99", "switches", "n_requests"]
+    cols += [f"poa_hat[{v}]" for v in names]
     static = table.loc[table["policy_name"] == "kv", ["seed", *cols]]
     adapt = table.loc[table["policy_name"] == "adaptive", ["seed", *cols]]
     per_seed = static.merge(adapt, on="seed", suffixes=("_static", "_adaptive"))
     red = (per_seed["poa_hat_static"] / per_seed["poa_hat_adaptive"]).to_numpy(np.float64)
+    rows = []
+    for v in names:
+        ratio = per_seed[f"poa_hat[{v}]_static"] / per_seed[f"poa_hat[{v}]_adaptive"]
+        r = ratio.to_numpy(np.float64)
+        low, high = _t_interval(r, confidence)
+        rows.append({"variant": v, "poa_reduction": float(r.mean()), "low": low, "high": high})
+    variants = pd.DataFrame(rows, columns=["variant", "poa_reduction", "low", "high"])
     cost = (
         1.0 - per_seed["request_throughput_adaptive"] / per_seed["request_throughput_static"]
     ).to_numpy(np.float64)
@@ -272,6 +281,7 @@ def adaptive_comparison(
         throughput_cost_ci=_t_interval(cost, confidence),
         ttft_p99_change=float(ttft.mean()),
         per_seed=per_seed,
+        variants=variants,
         confidence=confidence,
         n_seeds=len(seeds),
         converged=bool((table["n_requests"] == expected).all()),

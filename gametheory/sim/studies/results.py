@@ -105,6 +105,9 @@ class AdaptiveComparisonResult(Result):
         Mean over seeds of ``TTFT P99(adaptive) / TTFT P99(static) - 1``.
     per_seed
         One row per seed with both policies' PoA-hat, throughput and TTFT P99.
+    variants
+        The reduction under every PoA-hat variant the grid computes (``variant``,
+        ``poa_reduction``, ``low``, ``high``); the first is ``poa_reduction``.
     confidence
         Level of the intervals.
     n_seeds
@@ -125,6 +128,7 @@ class AdaptiveComparisonResult(Result):
     throughput_cost_ci: tuple[float, float]
     ttft_p99_change: float
     per_seed: Any
+    variants: Any
     confidence: float
     n_seeds: int
     converged: bool
