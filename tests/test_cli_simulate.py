@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from gametheory.cli import main
-from gametheory.cli.simulate import parse_topology
 from gametheory.errors import GameError
+from gametheory.sim import parse_topology
 from gametheory.telemetry.readers.loader import load
 
 

@@ -165,3 +165,13 @@ def test_calibration_held_out_error_below_25_percent(silicon: Path) -> None:
     assert 1.5e-5 < VLLM_PARAMS.decode_request_s < 4e-5
     with pytest.raises(GameError, match="holdout must be in"):
         calibrate(silicon, holdout=1.0)
+
+
+def test_topology_names_round_trip() -> None:
+    from gametheory.sim import parse_topology, topology_name
+
+    assert parse_topology(topology_name(1, 5)) == (1, 5)
+    assert parse_topology("12P/34D") == (12, 34)
+    for bad in ("1P", "1D/5P", "xP/5D", "0P/5D", ""):
+        with pytest.raises(GameError, match="a topology is written like 1P5D"):
+            parse_topology(bad)

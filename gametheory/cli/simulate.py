@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import signal
 import sys
 import threading
@@ -38,25 +37,16 @@ from gametheory.sim.live import LiveRun
 from gametheory.sim.output import sweep_row, write_telemetry
 from gametheory.sim.results import SimulationResult
 from gametheory.sim.routing import POLICIES, Policy, make_policy
-from gametheory.sim.serving.cluster import Cluster
+from gametheory.sim.serving.cluster import Cluster, parse_topology
 from gametheory.sim.serving.hardware import GPUS
 from gametheory.sim.serving.models import MODELS
 from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
 from gametheory.telemetry.poa_hat import poa_hat
 
-__all__ = ["parse_topology", "register", "write_table"]
+__all__ = ["register", "write_table"]
 
 #: Requests of the paper workload when serving live (a run is usually stopped before).
 _SERVE_REQUESTS = 200_000
-_TOPOLOGY = re.compile(r"^\s*(\d+)\s*P\s*/?\s*(\d+)\s*D\s*$", re.I)
-
-
-def parse_topology(text: str) -> tuple[int, int]:
-    """``"1P5D"`` or ``"1P/5D"`` -> ``(1, 5)``."""
-    m = _TOPOLOGY.match(text)
-    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise GameError(f"a topology is written like 1P5D or 1P/5D, got {text!r}")
-    return int(m.group(1)), int(m.group(2))
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:

@@ -29,9 +29,10 @@ import pandas as pd
 
 from gametheory.cli._progress import progress_bar
 from gametheory.cli._toml import read_toml
-from gametheory.cli.simulate import add_deployment_arguments, parse_topology, write_table
+from gametheory.cli.simulate import add_deployment_arguments, write_table
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.routing import POLICIES
+from gametheory.sim.serving.cluster import parse_topology
 from gametheory.sim.sweep import Cell, SweepGrid, run_cell
 
 __all__ = ["cell_key", "grid_from", "register"]

@@ -53,7 +53,7 @@ from gametheory.sim.routing import (
 )
 from gametheory.sim.serving.cache import PrefixCache
 from gametheory.sim.serving.calibrate import calibrate, predict_aggregated, silicon_rows
-from gametheory.sim.serving.cluster import Cluster, topology_name
+from gametheory.sim.serving.cluster import Cluster, parse_topology, topology_name
 from gametheory.sim.serving.hardware import B200, GPU, GPUS, H100, H200, gpu
 from gametheory.sim.serving.models import LLAMA_3_1_70B, MODELS, NEMOTRON_4_340B, ModelSpec, model
 from gametheory.sim.serving.step_time import (
@@ -122,6 +122,7 @@ __all__ = [
     "mooncake_trace",
     "optimum_check",
     "paper_workload",
+    "parse_topology",
     "poa_heatmaps",
     "poisson_arrivals",
     "policy_curves_figure",

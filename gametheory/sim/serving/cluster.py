@@ -10,6 +10,7 @@ InfiniBand (DistServe, Zhong et al., OSDI 2024; Splitwise, Patel et al., ISCA 20
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gametheory.errors import GameError
@@ -17,12 +18,29 @@ from gametheory.sim.serving.hardware import GPU
 from gametheory.sim.serving.models import ModelSpec
 from gametheory.sim.serving.step_time import DEFAULT_PARAMS, StepTimeModel, StepTimeParams
 
-__all__ = ["Cluster", "topology_name"]
+__all__ = ["Cluster", "parse_topology", "topology_name"]
+
+_TOPOLOGY = re.compile(r"^\s*(\d+)\s*P\s*/?\s*(\d+)\s*D\s*$", re.I)
 
 
 def topology_name(n_prefill: int, n_decode: int) -> str:
     """The xPyD name of a deployment, e.g. ``"1P/5D"``."""
     return f"{n_prefill}P/{n_decode}D"
+
+
+def parse_topology(text: str) -> tuple[int, int]:
+    """``(n_prefill, n_decode)`` of an xPyD name: ``"1P/5D"`` or ``"1P5D"`` -> ``(1, 5)``
+    (the inverse of :func:`topology_name`; case and spaces are ignored).
+
+    Raises
+    ------
+    GameError
+        If ``text`` is not of that form or has fewer than one instance of a kind.
+    """
+    m = _TOPOLOGY.match(text)
+    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise GameError(f"a topology is written like 1P5D or 1P/5D, got {text!r}")
+    return int(m.group(1)), int(m.group(2))
 
 
 @dataclass(frozen=True)

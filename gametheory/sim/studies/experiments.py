@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from scipy.special import stdtrit
 
 from gametheory.errors import GameError
-from gametheory.sim.serving.cluster import topology_name
+from gametheory.sim.serving.cluster import parse_topology, topology_name
 from gametheory.sim.studies.results import (
     AdaptiveComparisonResult,
     RegimeStudyResult,
@@ -68,11 +68,6 @@ def _t_interval(x: FloatArray, confidence: float) -> tuple[float, float]:
     return (mean - half, mean + half)
 
 
-def _decode_workers(topology: str) -> int:
-    """The ``y`` of an ``xPyD`` topology name."""
-    return int(topology.split("/")[1].rstrip("D"))
-
-
 def poa_summary(
     part: pd.DataFrame, regimes: dict[float, str], knee: float, column: str = "poa_hat"
 ) -> dict[str, float | str]:
@@ -100,7 +95,7 @@ def poa_summary(
     """
     c = part["concurrency"].to_numpy(dtype=np.float64)
     regime = np.array([regimes[v] for v in c])
-    low = c < _decode_workers(str(part["topology"].iloc[0]))
+    low = c < parse_topology(str(part["topology"].iloc[0]))[1]
     plateau = (~low) & (regime == "below saturation")
     past = (regime == "saturated") | (regime == "transition") & (c > knee)
     values = part[column]

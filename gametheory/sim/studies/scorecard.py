@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gametheory.errors import GameError
+from gametheory.sim.serving.cluster import parse_topology
 from gametheory.sim.studies.estimators import PAPER_SHAPE, estimator_study
 from gametheory.sim.studies.experiments import _t_interval
 from gametheory.sim.studies.results import (
@@ -164,7 +165,7 @@ def _below_one(
     part = table[(table["topology"] == topo) & (table["policy_name"] == "kv")]
     labels = regimes.regimes[regimes.regimes["topology"] == topo]
     below = set(labels.loc[labels["regime"] == "below saturation", "concurrency"])
-    n_decode = int(topo.split("/")[1].rstrip("D"))
+    n_decode = parse_topology(topo)[1]
     keep = part["concurrency"].isin(below) & (part["concurrency"] >= n_decode)
     cells = part[keep].groupby(["concurrency", "omega", "tau"])["poa_hat"].mean()
     share = float((cells < 1.0).mean()) if len(cells) else _NAN
@@ -191,7 +192,7 @@ def _adaptive_rows(
         paper = PAPER_ADAPTIVE.get(a.topology, {})
         ps = a.per_seed
         switches = float(ps["switches_adaptive"].mean())
-        n_p, n_d = (int(v.rstrip("PD")) for v in a.topology.split("/"))
+        n_p, n_d = parse_topology(a.topology)
         cell = Cell(n_p, n_d, a.concurrency, "adaptive", _NAN, _NAN, 0, grid)
         threshold = baseline_ttft(cell.cluster(), cell.workload()) * grid.adaptive_high * 1e3
         static_p99 = float(ps["ttft_ms_p99_static"].mean())
