@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from gametheory.errors import GameError
-from gametheory.sim.sweep import SweepGrid, sweep
+from gametheory.sim.sweep import SweepGrid, reduced, sweep
 from gametheory.telemetry.knee import detect_knee
 
 __all__ = ["PAPER_STEPS", "knee_ablation"]
@@ -81,10 +81,7 @@ def knee_ablation(
     grid = replace(grid, policies=("kv",), omegas=(1.0,), taus=(0.0,), variants=("paper",))
     rows = []
     for label, source, changes in steps:
-        unknown = sorted(set(changes) - set(grid.__dataclass_fields__))
-        if unknown:
-            raise GameError(f"step {label!r} changes unknown grid fields {unknown}")
-        grid = replace(grid, **changes)
+        grid = reduced(grid, **changes)
         table = sweep(grid, executor)
         for topo, part in table.groupby("topology", sort=False):
             knee = detect_knee(part)
