@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gametheory.errors import GameError
 from gametheory.sim.studies.estimators import PAPER_SHAPE, estimator_study
+from gametheory.sim.studies.experiments import regime_study
 from gametheory.sim.sweep import SweepGrid
 from gametheory.telemetry.poa_variants import VARIANTS
 
@@ -67,6 +69,9 @@ def test_adaptive_ratio_under_every_variant(study) -> None:  # type: ignore[no-u
     again = estimator_study(table=study.table).summary
     assert again["adaptive_ratio"].isna().all()
     np.testing.assert_array_equal(again["plateau_median"], s["plateau_median"])
+    # a regime study passed in is reused, with the same summary
+    reused = estimator_study(table=study.table, regimes=regime_study(table=study.table)).summary
+    pd.testing.assert_frame_equal(reused, again)
 
 
 def test_a_table_without_variant_columns_is_an_error(study) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,11 @@ import pandas as pd
 
 from gametheory.errors import GameError
 from gametheory.sim.studies.experiments import adaptive_comparison, poa_summary, regime_study
-from gametheory.sim.studies.results import AdaptiveComparisonResult, EstimatorStudyResult
+from gametheory.sim.studies.results import (
+    AdaptiveComparisonResult,
+    EstimatorStudyResult,
+    RegimeStudyResult,
+)
 from gametheory.sim.sweep import SweepGrid, sweep
 from gametheory.telemetry.poa_variants import VARIANTS
 
@@ -42,6 +46,7 @@ def estimator_study(
     *,
     table: pd.DataFrame | None = None,
     adaptive: Sequence[AdaptiveComparisonResult] | None = None,
+    regimes: RegimeStudyResult | None = None,
     adaptive_concurrency: int = 256,
     adaptive_seeds: Sequence[int] = tuple(range(8)),
 ) -> EstimatorStudyResult:
@@ -62,6 +67,9 @@ def estimator_study(
         experiments.adaptive_comparison` on a grid with all variants), one per topology.
         Default: run at ``adaptive_concurrency`` over ``adaptive_seeds`` when the sweep
         is run here; none when ``table`` is given.
+    regimes
+        The regime study of ``table`` if already computed (its knees and regimes are
+        reused instead of detected again).
     adaptive_concurrency, adaptive_seeds
         Load and seeds of those comparisons.
 
@@ -98,15 +106,22 @@ def estimator_study(
     names = [v for v in VARIANTS if f"poa_hat[{v}]" in table.columns]
     if not names:
         raise GameError("the sweep table has no poa_hat[<variant>] columns")
-    study = regime_study(table=table.assign(poa_hat=table[f"poa_hat[{names[0]}]"]))
-    kv = study.table[study.table["policy_name"] == "kv"]
+    study = (
+        regime_study(table=table.assign(poa_hat=table[f"poa_hat[{names[0]}]"]))
+        if regimes is None
+        else regimes
+    )
+    kv = table[table["policy_name"] == "kv"]
+    parts = list(kv.groupby("topology", sort=False))
+    labels = {
+        str(topo): dict(zip(reg["concurrency"], reg["regime"], strict=True))
+        for topo, reg in study.regimes.groupby("topology", sort=False)
+    }
     rows = []
     for name in names:
-        for topo, part in kv.groupby("topology", sort=False):
+        for topo, part in parts:
             knee = study.knees[str(topo)].knee
-            labels = study.regimes[study.regimes["topology"] == topo]
-            regimes = dict(zip(labels["concurrency"], labels["regime"], strict=True))
-            got = poa_summary(part, regimes, knee, f"poa_hat[{name}]")
+            got = poa_summary(part, labels[str(topo)], knee, f"poa_hat[{name}]")
             level, cv, growth = (float(got[k]) for k in ("plateau_median", "plateau_cv", "growth"))
             ratio, low, high = ratios.get((str(topo), name), (math.nan,) * 3)
             rows.append(

@@ -83,7 +83,7 @@ def _knee_reason(knee: KneeResult) -> str:
 def _poa_rows(regimes: RegimeStudyResult) -> list[dict[str, Any]]:
     table = regimes.table
     variants = [c[len("poa_hat[") : -1] for c in table.columns if c.startswith("poa_hat[")]
-    alt = estimator_study(table=table).summary if variants else None
+    alt = estimator_study(table=table, regimes=regimes).summary if variants else None
     first = variants[0] if variants else "paper"
     rows = []
     for summary in regimes.summary.to_dict("records"):
