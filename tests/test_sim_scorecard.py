@@ -53,7 +53,9 @@ def test_a_paper_shaped_study_holds_everywhere() -> None:
 
 
 def test_a_flat_study_misses_with_measured_reasons() -> None:
-    table = scorecard(regime_study(table=_synthetic(None))).table
+    card = scorecard(regime_study(table=_synthetic(None)))
+    table = card.table
+    assert card.estimates()[:3] == ["12", "6.162e-05", "none"]  # plateau, CV, no knee
     knee = table[table["claim"] == "first concurrency past the knee"].iloc[0]
     assert not knee["holds"] and math.isnan(knee["ours"])
     assert knee["reason"].startswith("no knee up to C = 256: throughput elasticity 1.00")
@@ -92,6 +94,9 @@ def test_scorecard_of_a_reduced_paper_deployment_study() -> None:
     assert PAPER_ADAPTIVE["1P/2D"]["poa_reduction"] == 2.2
     reduction = rows.loc["PoA-hat reduction, adaptive vs static"]
     assert reduction["ours"] == 1.0 and not reduction["holds"]
+    text = dict(zip(t["claim"] + " " + t["topology"], card.estimates(), strict=True))
+    assert text["PoA-hat reduction, adaptive vs static 1P/2D"] == "1 [1, 1]"
+
     assert reduction["reason"].startswith("the controller never switched")
     assert "TTFT P99 reduction, adaptive vs static" in rows.index
     with pytest.raises(GameError, match="saturating_grid"):

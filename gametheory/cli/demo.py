@@ -208,11 +208,8 @@ def _print_study(study: SimulationStudyResult) -> None:
         )
     card = study.scorecard
     print(f"\nreproduction scorecard: {card.n_holds} of {card.iterations} paper figures hold")
-    for row in card.table.itertuples(index=False):
+    for row, ours in zip(card.table.itertuples(index=False), card.estimates(), strict=True):
         mark = "holds" if row.holds else "MISS "
-        ours = "none" if math.isnan(row.ours) else f"{row.ours:.4g}"
-        if not math.isnan(row.low):
-            ours += f" [{row.low:.4g}, {row.high:.4g}]"
         print(f"  {mark} {row.claim}, {row.topology}: paper {row.paper}; ours {ours}")
         if row.reason:
             print(f"        why: {row.reason}")

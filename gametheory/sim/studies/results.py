@@ -259,22 +259,25 @@ class ScorecardResult(Result):
     iterations: int
     method: str
 
+    def estimates(self) -> list[str]:
+        """Each row's estimate as text: ``value [low, high]`` with four significant
+        digits, ``value`` without an interval, ``none`` for NaN."""
+        out = []
+        for value, low, high in zip(self.table["ours"], self.table["low"], self.table["high"]):
+            if value != value:
+                out.append("none")
+            elif low != low:
+                out.append(f"{value:.4g}")
+            else:
+                out.append(f"{value:.4g} [{low:.4g}, {high:.4g}]")
+        return out
+
     def to_markdown(self) -> str:
         """The table as a Markdown table (for the docs and notebooks)."""
         cols = ["claim", "topology", "paper", "ours", "variant", "holds", "reason"]
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for row in self.table.to_dict("records"):
-            ours = _fmt(row["ours"], row["low"], row["high"])
+        for row, ours in zip(self.table.to_dict("records"), self.estimates(), strict=True):
             cells = [row["claim"], row["topology"], row["paper"], ours, row["variant"]]
             cells += ["yes" if row["holds"] else "no", row["reason"] or ""]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         return "\n".join(lines)
-
-
-def _fmt(value: float, low: float, high: float) -> str:
-    """``value [low, high]`` with four significant digits (``none`` for NaN)."""
-    if value != value:
-        return "none"
-    if low != low:
-        return f"{value:.4g}"
-    return f"{value:.4g} [{low:.4g}, {high:.4g}]"
