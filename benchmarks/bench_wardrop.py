@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
 import os
 import sys
 import time
@@ -35,6 +36,7 @@ from scipy.sparse.csgraph import dijkstra
 from gametheory.costs import BPR, SumCost
 from gametheory.games.network.routing import RoutingGame
 from gametheory.games.network.tntp import read_generalized_cost_weights, read_tntp, read_tntp_flows
+from gametheory.solvers.common.compiled import Kernel, numba_available
 from gametheory.solvers.network.shortest_paths import AllOrNothing
 from gametheory.solvers.network.wardrop import wardrop_equilibrium
 
@@ -85,10 +87,18 @@ def dijkstra_floor(game: RoutingGame, repeats: int = 5) -> float:
     return best
 
 
-def ours(game: RoutingGame, rgap: float, workers: int = 1) -> tuple[Any, float]:
+def ours(
+    game: RoutingGame, rgap: float, workers: int = 1, kernel: Kernel = "auto"
+) -> tuple[Any, float]:
     start = time.perf_counter()
     res = wardrop_equilibrium(
-        game, method="bfw", rgap=rgap, max_iter=5000, track_paths=False, workers=workers
+        game,
+        method="bfw",
+        rgap=rgap,
+        max_iter=5000,
+        track_paths=False,
+        workers=workers,
+        kernel=kernel,
     )
     return res, time.perf_counter() - start
 
@@ -210,14 +220,17 @@ def chicago(rgap: float, peer: bool, repeats: int) -> None:
 
 
 def city(name: str, rgap: float, peer: bool) -> None:
-    """A city network to ``rgap``: ours on 1 and 2 processes, AequilibraE on 1 and 2 cores."""
+    """A city network to ``rgap``: ours with each kernel on 1 and 2 workers (threads for the
+    compiled kernel, processes for NumPy), AequilibraE on 1 and 2 cores."""
     game, read_s = read_game(name)
     print(f"{name}: {game}  (read in {read_s:.2f} s)")
-    for workers in (1, 2):
-        res, elapsed = ours(game, rgap, workers)
+    kernels: list[Kernel] = ["numba", "numpy"] if numba_available() else ["numpy"]
+    for kernel, workers in itertools.product(kernels, (1, 2)):
+        res, elapsed = ours(game, rgap, workers, kernel)
+        unit = "thread(s)" if kernel == "numba" else "process(es)"
         print(
-            f"  gametheory bfw, {workers} process(es): {elapsed:.2f} s, {res.iterations} "
-            f"iterations, {elapsed / res.iterations:.3f} s per iteration, gap "
+            f"  gametheory bfw, {kernel} kernel, {workers} {unit}: {elapsed:.2f} s, "
+            f"{res.iterations} iterations, {elapsed / res.iterations:.3f} s per iteration, gap "
             f"{res.relative_gap:.2e}, Beckmann {res.beckmann:,.1f}"
         )
     if not peer:

@@ -4,7 +4,11 @@ The READMEs of the TNTP networks give the Beckmann objective of their best-known
 (Winnipeg 827,911.494629963, Barcelona 1,265,654.92203176); the flow files give the
 flows. The objective of the published flows, evaluated with our BPR costs, must be the
 published number, and bfw to a relative gap of 1e-5 must come within 2e-6 of it from
-above and within 0.5% of the flows in L1 norm.
+above and within 0.3% of the flows in L1 norm (relative to the total flow) on the links
+whose cost strictly increases. Only there is the equilibrium flow unique: on constant-cost
+links (Winnipeg's connectors, 41% of its links) equal-cost paths tie, and where the flow
+lands depends on how the shortest-path kernel breaks ties (the whole-network L1 is 0.23%
+with SciPy's Dijkstra and 0.58% with the compiled one, at the same objective).
 """
 
 from __future__ import annotations
@@ -32,5 +36,6 @@ def test_bfw_reaches_the_best_known_flows(shared_data: Path, name: str) -> None:
     assert res.converged
     ours = game.beckmann(res.link_flows)
     assert optimum * (1 - 1e-12) <= ours <= optimum * (1 + 2e-6)
-    l1 = float(np.abs(res.link_flows - best).sum() / best.sum())
-    assert l1 < 5e-3
+    strict = np.array([float(c.derivative(1.0)) > 0 for c in game.costs])
+    l1 = float(np.abs(res.link_flows - best)[strict].sum() / best.sum())
+    assert l1 < 3e-3

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from gametheory.errors import GameError
 from gametheory.games.network.routing import RoutingNetwork
 
-__all__ = ["ParallelTrees"]
+__all__ = ["ParallelTrees", "split_origins"]
 
 FloatArray = NDArray[np.float64]
 
@@ -59,6 +59,12 @@ class _Worker:
 
 
 _WORKER: list[_Worker] = []  # the worker process's state (one entry once initialised)
+
+
+def split_origins(n_origins: int, groups: int) -> list[tuple[int, int]]:
+    """``groups`` contiguous ``(start, stop)`` ranges of nearly equal size over the origins."""
+    edges = np.linspace(0, n_origins, groups + 1).round().astype(int).tolist()
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _subnetwork(net: RoutingNetwork, start: int, stop: int) -> RoutingNetwork:
@@ -134,8 +140,7 @@ class ParallelTrees:
         n_o = int(network.origins.size)
         if not 2 <= workers <= n_o:
             raise GameError(f"workers must be in [2, {n_o}] (the origins), got {workers!r}")
-        edges = np.linspace(0, n_o, workers + 1).round().astype(int).tolist()
-        self.bounds = list(itertools.pairwise(edges))
+        self.bounds = split_origins(n_o, workers)
         self.shape = (n_o, int(network.n_nodes))
         self._memory: SharedMemory | None = SharedMemory(
             create=True, size=max(1, n_o * network.n_nodes * 4)

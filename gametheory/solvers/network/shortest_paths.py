@@ -22,8 +22,12 @@ Implementation (vectorised, no per-OD Python loop):
    origins, 13,846 nodes, 49,688 OD pairs) it loads the trees in 0.12 s against 1.9 s.
 
 Both work on the tree structure, not on distances, so ties from zero-cost edges are
-safe. With ``workers > 1`` the origins are split across processes
-(:mod:`gametheory.solvers.network.parallel_paths`): SciPy's Dijkstra holds the GIL.
+safe. With Numba installed (``kernel="auto"``) the whole step is instead one compiled
+loop per origin, Dijkstra then the tree loaded in reverse settling order
+(:mod:`gametheory.solvers.network.compiled_trees`); it releases the GIL, so with
+``workers > 1`` groups of origins run on threads. Without it, ``workers > 1`` splits the
+origins across processes (:mod:`gametheory.solvers.network.parallel_paths`): SciPy's
+Dijkstra holds the GIL.
 :class:`PathSet` extracts and indexes the paths themselves when path
 flows are tracked.
 """
@@ -31,6 +35,7 @@ flows are tracked.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +46,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from gametheory.errors import SolverError
 from gametheory.games.network.routing import RoutingNetwork
-from gametheory.solvers.network.parallel_paths import ParallelTrees
+from gametheory.solvers.common.compiled import Kernel, use_compiled
+from gametheory.solvers.network.parallel_paths import ParallelTrees, split_origins
 
 __all__ = ["AllOrNothing", "Assignment", "PathSet"]
 
@@ -62,7 +68,9 @@ class Assignment:
         Flow on each edge.
     predecessors
         ``(n_origins, n_nodes)`` shortest-path-tree predecessors (-9999 at roots and
-        unreachable nodes), internal node indices.
+        unreachable nodes), internal node indices. The tree always reaches every
+        destination of its origin; the compiled kernel stops searching once they are all
+        reached, so farther nodes are -9999 there too.
     pair_edge
         Edge used for each (tail, head) node pair (the cheapest of parallel edges).
     """
@@ -80,14 +88,18 @@ class AllOrNothing:
     network
         The split network of a routing game (:attr:`RoutingGame.network`).
     workers
-        Processes for the shortest-path trees (1: this process). With more, the origins
-        are split across a pool of processes started here and stopped by :meth:`close`
-        (or on leaving a ``with`` block).
+        Threads (compiled kernel) or processes (NumPy kernel) for the shortest-path trees
+        (1: this thread). With more, the origins are split across a pool started here and
+        stopped by :meth:`close` (or on leaving a ``with`` block).
+    kernel
+        ``"auto"`` (compiled when Numba is installed), ``"numba"`` or ``"numpy"``
+        (:func:`~gametheory.solvers.common.compiled.use_compiled`).
     """
 
-    def __init__(self, network: RoutingNetwork, workers: int = 1) -> None:
+    def __init__(self, network: RoutingNetwork, workers: int = 1, kernel: Kernel = "auto") -> None:
         if int(workers) != workers or workers < 1:
             raise SolverError(f"workers must be a positive integer, got {workers!r}")
+        self._compiled = use_compiled(kernel)
         self.net = network
         n = network.n_nodes
         self.m = int(network.tail.size)
@@ -119,13 +131,37 @@ class AllOrNothing:
         hops = math.sqrt(n)
         self._walk = network.od_rate.size * hops <= self._size * (math.log2(max(hops, 2.0)) + 3.0)
         n_workers = min(int(workers), n_o)
-        self._parallel = ParallelTrees(network, n_workers, AllOrNothing) if n_workers > 1 else None
+        self._parallel: ParallelTrees | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        if self._compiled:
+            self._prepare_compiled(n_workers)
+        elif n_workers > 1:
+            self._parallel = ParallelTrees(network, n_workers, _numpy_step)
+
+    def _prepare_compiled(self, n_workers: int) -> None:
+        """OD pairs grouped by origin row, and the thread pool, for the compiled loop."""
+        from gametheory.solvers.network.compiled_trees import assign_origins
+
+        net = self.net
+        n_o = net.origins.size
+        self._kernel = assign_origins
+        self._od_order = np.argsort(net.od_row, kind="stable")
+        self._od_ptr = np.searchsorted(net.od_row[self._od_order], np.arange(n_o + 1))
+        self._od_dest = net.od_dest[self._od_order].astype(np.int64)
+        self._od_rate = np.ascontiguousarray(net.od_rate[self._od_order], dtype=np.float64)
+        self._origins = net.origins.astype(np.int64)
+        self._groups = split_origins(n_o, n_workers)
+        if len(self._groups) > 1:
+            self._threads = ThreadPoolExecutor(len(self._groups))
 
     def close(self) -> None:
-        """Stop the worker processes, if any (idempotent)."""
+        """Stop the worker processes or threads, if any (idempotent)."""
         if self._parallel is not None:
             self._parallel.close()
             self._parallel = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
 
     def __enter__(self) -> AllOrNothing:
         return self
@@ -149,7 +185,13 @@ class AllOrNothing:
         """Assign every OD demand to a shortest path under ``costs`` (one per edge)."""
         net = self.net
         n = net.n_nodes
+        if costs.shape != (self.m,):
+            raise SolverError(f"costs must have one entry per edge ({self.m}), got {costs.shape}")
+        if self.m and not costs.min() >= 0:
+            raise SolverError("all-or-nothing needs nonnegative, non-NaN edge costs")
         pair_edge = self._choose(costs)
+        if self._compiled:
+            return self._assign_compiled(costs, pair_edge)
         if self._parallel is not None:
             flows, trees = self._parallel(costs)
             return Assignment(link_flows=flows, predecessors=trees, pair_edge=pair_edge)
@@ -162,6 +204,38 @@ class AllOrNothing:
                 "flows (an edge cost is infinite: a capacity is saturated)"
             )
         flows = self._load(pred, pair_edge)
+        return Assignment(link_flows=flows, predecessors=pred, pair_edge=pair_edge)
+
+    def _assign_compiled(self, costs: FloatArray, pair_edge: IntArray) -> Assignment:
+        """The step by the compiled loop, one group of origins per thread."""
+        net = self.net
+        weights = np.ascontiguousarray(costs[pair_edge], dtype=np.float64)
+        pred = np.empty((net.origins.size, net.n_nodes), dtype=np.int32)
+        od_cost = np.empty(self._od_dest.size)
+        arc_flows = [np.zeros(pair_edge.size) for _ in self._groups]
+
+        def run(group: int) -> None:
+            start, stop = self._groups[group]
+            self._kernel(
+                self._indptr, self._indices, weights, self._origins, self._od_ptr,
+                self._od_dest, self._od_rate, start, stop, pred, arc_flows[group], od_cost,
+            )  # fmt: skip
+
+        if self._threads is not None:
+            list(self._threads.map(run, range(len(self._groups))))
+        else:
+            run(0)
+        bad = np.flatnonzero(~np.isfinite(od_cost))
+        if bad.size:
+            k = int(self._od_order[bad].min())
+            raise SolverError(
+                f"OD pair number {int(net.od_index[k])} has no finite-cost path at the current "
+                "flows (an edge cost is infinite: a capacity is saturated)"
+            )
+        total = arc_flows[0]
+        for extra in arc_flows[1:]:
+            total = total + extra
+        flows = np.bincount(pair_edge, weights=total, minlength=self.m).astype(np.float64)
         return Assignment(link_flows=flows, predecessors=pred, pair_edge=pair_edge)
 
     def _load(self, pred: NDArray[np.int32], pair_edge: IntArray) -> FloatArray:
@@ -241,6 +315,11 @@ class AllOrNothing:
             return [()] * cur.size
         table = np.stack(hops, axis=1)[:, ::-1]
         return [tuple(int(e) for e in row[row >= 0]) for row in table]
+
+
+def _numpy_step(network: RoutingNetwork) -> AllOrNothing:
+    """The one-process NumPy step of a sub-network (what each worker process runs)."""
+    return AllOrNothing(network, kernel="numpy")
 
 
 class PathSet:

@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from gametheory.errors import GameError, SolverError
 from gametheory.games.network.routing import RoutingGame
 from gametheory.results import PoAResult
+from gametheory.solvers.common.compiled import Kernel
 from gametheory.solvers.network.line_search import exact_line_search
 from gametheory.solvers.network.results import FlowResult
 from gametheory.solvers.network.shortest_paths import AllOrNothing, Assignment, PathSet
@@ -131,6 +132,7 @@ def wardrop_equilibrium(
     track_paths: bool | None = None,
     *,
     workers: int = 1,
+    kernel: Kernel = "auto",
 ) -> FlowResult:
     """Wardrop equilibrium of a nonatomic routing game.
 
@@ -150,10 +152,14 @@ def wardrop_equilibrium(
         has at most 2,000 OD pairs with positive demand. Unavailable (None in the result)
         when the start is not an all-or-nothing flow (demand saturating M/M/1 links).
     workers
-        Processes for the shortest-path trees of each all-or-nothing step (1: this
-        process). On city networks the trees take most of an iteration and SciPy's
-        Dijkstra holds the GIL, so more processes (up to the cores) cut the time per
-        iteration; starting them costs about a second.
+        Threads (compiled kernel) or processes (NumPy kernel) for the shortest-path trees
+        of each all-or-nothing step (1: this thread). On city networks the trees take
+        most of an iteration, so more workers (up to the cores) cut the time per
+        iteration; starting processes costs about a second, threads nothing.
+    kernel
+        ``"auto"`` (default: the compiled Dijkstra-and-loading loop when Numba is
+        installed, the ``fast`` extra), ``"numba"`` or ``"numpy"`` (SciPy's Dijkstra and
+        vectorised loading); the same flows up to ties between equal-cost paths.
 
     Returns
     -------
@@ -172,7 +178,7 @@ def wardrop_equilibrium(
         If cvxpy does not report an optimal status.
     """
     _check_args(game, method, rgap, max_iter)
-    return _solve(game, "equilibrium", method, rgap, max_iter, track_paths, workers)
+    return _solve(game, "equilibrium", method, rgap, max_iter, track_paths, workers, kernel)
 
 
 def system_optimum(
@@ -183,6 +189,7 @@ def system_optimum(
     track_paths: bool | None = None,
     *,
     workers: int = 1,
+    kernel: Kernel = "auto",
 ) -> FlowResult:
     """System optimum (minimum total latency) of a nonatomic routing game.
 
@@ -194,7 +201,7 @@ def system_optimum(
     :func:`wardrop_equilibrium`.
     """
     _check_args(game, method, rgap, max_iter)
-    return _solve(game, "optimum", method, rgap, max_iter, track_paths, workers)
+    return _solve(game, "optimum", method, rgap, max_iter, track_paths, workers, kernel)
 
 
 def _solve(
@@ -204,15 +211,16 @@ def _solve(
     rgap: float,
     max_iter: int,
     track_paths: bool | None,
-    workers: int = 1,
+    workers: int,
+    kernel: Kernel,
 ) -> FlowResult:
     pot = _Potential(game, objective)
     if method == "convex":
         x = beckmann_program(game, objective)
         t = pot.t(x)
-        gap = _gap(t, x, AllOrNothing(game.network)(t).link_flows)
+        gap = _gap(t, x, AllOrNothing(game.network, kernel=kernel)(t).link_flows)
         return _result(game, pot, x, gap, 1, gap <= rgap, "convex", [gap], None)
-    with AllOrNothing(game.network, workers) as aon:
+    with AllOrNothing(game.network, workers, kernel) as aon:
         return _frank_wolfe(game, pot, aon, method, rgap, max_iter, track_paths)
 
 
