@@ -20,6 +20,10 @@ Science 11(7) 1965; von Stengel 2002, Section 3.7): the rows of the basis invers
 linearly independent, so the choice is unique and every basis along the path is
 lexico-feasible, which rules out cycling. The final basis is refactorised against the
 original matrices to remove rounding accumulated along long paths.
+
+With Numba installed (``kernel="auto"``) the path is followed by one compiled loop over
+the same tableaux (:mod:`gametheory.solvers.finite.compiled_pivots`); without it, each
+pivot is a few NumPy calls and one BLAS rank-one update.
 """
 
 from __future__ import annotations
@@ -31,12 +35,19 @@ from scipy.linalg.blas import dger
 from gametheory.errors import GameError, SolverError
 from gametheory.games.normal_form import NormalFormGame
 from gametheory.solvers.common.blas import single_blas_thread
+from gametheory.solvers.common.compiled import Kernel, use_compiled
 from gametheory.solvers.finite.results import MixedEquilibriumResult
 
 __all__ = ["lemke_howson"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+def _unbounded(entering: int) -> SolverError:
+    return SolverError(
+        f"Lemke-Howson: column of label {entering} has no positive entry (unbounded ray)"
+    )
 
 
 class _Tableau:
@@ -77,9 +88,7 @@ class _Tableau:
         r = int(ratios.argmin())
         low = float(ratios[r])
         if low == np.inf:
-            raise SolverError(
-                f"Lemke-Howson: column of label {entering} has no positive entry (unbounded ray)"
-            )
+            raise _unbounded(entering)
         ratios[r] = np.inf  # a second row within the tie tolerance needs the lexicographic rule
         if float(ratios.min()) <= low + 1e-12 * max(1.0, abs(low)):
             rows = np.flatnonzero(col > tol)
@@ -155,6 +164,8 @@ def lemke_howson(
     initial_label: int = 0,
     max_pivots: int = 1_000_000,
     tol: float = 1e-12,
+    *,
+    kernel: Kernel = "auto",
 ) -> MixedEquilibriumResult:
     """One Nash equilibrium of a two-player game by lexicographic Lemke-Howson.
 
@@ -172,6 +183,9 @@ def lemke_howson(
     tol
         Smallest column entry treated as positive in the ratio test (payoffs are scaled
         to ``[1, 2]`` first).
+    kernel
+        ``"auto"`` (the compiled pivot loop when Numba is installed), ``"numba"`` or
+        ``"numpy"`` (:func:`~gametheory.solvers.common.compiled.use_compiled`).
 
     Returns
     -------
@@ -192,6 +206,7 @@ def lemke_howson(
     m, n = costs1.shape
     if not isinstance(initial_label, (int, np.integer)) or not 0 <= initial_label < m + n:
         raise GameError(f"initial_label must be in [0, {m + n}), got {initial_label!r}")
+    compiled = use_compiled(kernel)
     # Positive payoffs scaled to [1, 2]; neither changes best responses.
     A = _scaled_payoffs(costs1)
     B = _scaled_payoffs(costs2)
@@ -202,13 +217,16 @@ def lemke_howson(
     entering, side = k, 0 if k < m else 1
     pivots, converged = 0, False
     with single_blas_thread(), np.errstate(divide="ignore", invalid="ignore"):
-        while pivots < max_pivots:
-            leaving = tableaux[side].pivot(entering, tol)
-            pivots += 1
-            if leaving == k:
-                converged = True
-                break
-            entering, side = leaving, 1 - side
+        if compiled:
+            pivots, converged = _compiled_path(tableaux, k, side, max_pivots, tol)
+        else:
+            while pivots < max_pivots:
+                leaving = tableaux[side].pivot(entering, tol)
+                pivots += 1
+                if leaving == k:
+                    converged = True
+                    break
+                entering, side = leaving, 1 - side
         x, y = _strategies(tableaux, A, B, m, n)
     if not np.isfinite(x).all() or not np.isfinite(y).all():
         raise SolverError("Lemke-Howson ended at a basis with no finite solution")
@@ -225,6 +243,31 @@ def lemke_howson(
         initial_label=k,
         method="lemke-howson (lexicographic)",
     )
+
+
+def _compiled_path(
+    tableaux: tuple[_Tableau, _Tableau], label: int, side: int, max_pivots: int, tol: float
+) -> tuple[int, bool]:
+    """Follow the path with the compiled loop; the tableaux are updated in place."""
+    from gametheory.solvers.finite.compiled_pivots import UNBOUNDED, lemke_howson_path
+
+    state = []
+    for tab in tableaux:
+        state.append(
+            (
+                tab.table,
+                np.asarray(tab.basis, dtype=np.int64),
+                np.asarray(tab.col_of, dtype=np.int64),
+                np.asarray(tab.row_of, dtype=np.int64),
+                np.ascontiguousarray(tab.slack_labels, dtype=np.int64),
+            )
+        )
+    pivots, status, entering = lemke_howson_path(*state[0], *state[1], label, side, max_pivots, tol)
+    for tab, (_, basis, col_of, row_of, _) in zip(tableaux, state, strict=True):
+        tab.basis, tab.col_of, tab.row_of = basis.tolist(), col_of.tolist(), row_of.tolist()
+    if status == UNBOUNDED:
+        raise _unbounded(entering)
+    return int(pivots), status == 1
 
 
 def _scaled_payoffs(costs: FloatArray) -> FloatArray:
