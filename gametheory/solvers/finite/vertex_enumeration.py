@@ -17,7 +17,9 @@ has more than ``m`` labels and no point of ``Q`` more than ``n`` (von Stengel 20
 Theorem 2.6); it suffices to check the vertices.
 
 Algorithm. The vertices of each polytope are the facets of its polar with respect to an
-interior point, computed by Qhull through SciPy. Unlike solvers that read
+interior point, computed by Qhull through SciPy (or, with Numba installed and the
+polytope simple, by breadth-first pivoting from the origin:
+:mod:`gametheory.solvers.finite.compiled_vertices`). Unlike solvers that read
 the labels of a vertex off the (triangulated) facet that produced it, every constraint is
 evaluated at every vertex, so a degenerate vertex carries all its labels. A simple vertex
 (as many labels as its dimension) can only pair with the vertex carrying exactly the
@@ -51,6 +53,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from gametheory.errors import GameError, SolverError
 from gametheory.games.normal_form import NormalFormGame
+from gametheory.solvers.common.compiled import Kernel, use_compiled
 from gametheory.solvers.finite.nash_components import nash_subsets
 from gametheory.solvers.finite.rational import integer_matrix, is_integral, solve_integer
 from gametheory.solvers.finite.results import NashEquilibriaResult
@@ -62,6 +65,10 @@ BoolArray = NDArray[np.bool_]
 FracVec = tuple[Fraction, ...]
 IntVec = tuple[int, ...]
 IntArray = NDArray[np.intp]
+
+#: Most labels (``d + rows``) for which a simple polytope is enumerated by pivoting: each
+#: vertex is keyed by the bit mask of its tight labels in a 64-bit integer.
+_PIVOTING_MAX_LABELS = 62
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,18 @@ def _facet_equations(points: FloatArray) -> FloatArray:
         qhull.close()
 
 
-def _float_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, BoolArray]:
-    """Vertices of ``{z >= 0, M z <= 1}`` (``M > 0``, shape ``(rows, d)``) and their labels."""
-    d = M.shape[1]
+def _float_vertices(M: FloatArray, tol: float, compiled: bool) -> tuple[FloatArray, BoolArray]:
+    """Vertices of ``{z >= 0, M z <= 1}`` (``M > 0``, shape ``(rows, d)``) and their labels.
+
+    With ``compiled``, by pivoting when the polytope is simple (Qhull otherwise).
+    """
+    rows, d = M.shape
+    if compiled and d > 1 and d + rows <= _PIVOTING_MAX_LABELS:
+        from gametheory.solvers.finite.compiled_vertices import SIMPLE, simple_polytope_vertices
+
+        found, labels, status = simple_polytope_vertices(np.ascontiguousarray(M), tol)
+        if status == SIMPLE:
+            return found[1:], labels[1:]  # the origin comes first
     if d == 1:
         vertices = np.array([[0.0], [1.0 / M.max()]])
     else:
@@ -117,6 +133,7 @@ def _float_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, BoolArray]:
         _, first = np.unique(_label_keys(tight), return_index=True)
         first.sort()
         vertices, tight = vertices[first], tight[first]
+    vertices[tight[:, :d]] = 0.0  # exact zeros off the support (Qhull leaves +-1e-17)
     nonzero = ~tight[:, :d].all(axis=1)
     return vertices[nonzero], tight[nonzero]
 
@@ -194,13 +211,15 @@ def _exact_vertices(M: list[list[int]], tight: BoolArray) -> tuple[list[IntVec],
     return out, labels
 
 
-def _polytope(M: FloatArray, exact: bool, tol: float, rows_first: bool) -> _Polytope:
+def _polytope(
+    M: FloatArray, exact: bool, tol: float, rows_first: bool, compiled: bool
+) -> _Polytope:
     """The polytope ``{z >= 0, M z <= 1}``; ``rows_first`` when ``z`` is the column player's.
 
     Labels are reordered to the game's order (the row player's strategies first).
     """
     scale = M.max()
-    vertices, tight = _float_vertices(M / scale, tol)
+    vertices, tight = _float_vertices(M / scale, tol, compiled)
     zs: tuple[IntVec, ...] | None = None
     if exact:
         exact_zs, tight = _exact_vertices(integer_matrix(M), tight)
@@ -283,6 +302,7 @@ def vertex_enumeration(
     tol: float = 1e-9,
     *,
     polytopes: Literal["both", "row"] = "both",
+    kernel: Kernel = "auto",
 ) -> NashEquilibriaResult:
     """Every extreme Nash equilibrium of a two-player game, with its components.
 
@@ -304,6 +324,11 @@ def vertex_enumeration(
         for the row polytope and the equilibria only: a degenerate vertex of the column
         player's polytope that belongs to no equilibrium is not looked for (the
         ``method`` says ``row-polytope``).
+    kernel
+        ``"auto"`` (default), ``"numba"`` or ``"numpy"``
+        (:func:`~gametheory.solvers.common.compiled.use_compiled`). With Numba a simple
+        polytope (the nondegenerate case) is enumerated by compiled pivoting instead of
+        Qhull; any other falls back to Qhull. The same vertices either way.
 
     Returns
     -------
@@ -333,10 +358,11 @@ def vertex_enumeration(
     A = costs1.max() - costs1 + 1.0
     B = costs2.max() - costs2 + 1.0
     m, n = A.shape
-    P = _polytope(B.T, use_exact, tol, rows_first=False)  # [x >= 0 | B^T x <= 1]
+    compiled = use_compiled(kernel)
+    P = _polytope(B.T, use_exact, tol, False, compiled)  # [x >= 0 | B^T x <= 1]
     shortcut = _complements(P, A, tol) if polytopes == "row" and not use_exact else None
     if shortcut is None:
-        Q = _polytope(A, use_exact, tol, rows_first=True)  # [A y <= 1 | y >= 0]
+        Q = _polytope(A, use_exact, tol, True, compiled)  # [A y <= 1 | y >= 0]
         pairs = _complete_pairs(P, Q, m, n)
     else:
         Q, pairs = shortcut
