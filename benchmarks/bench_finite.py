@@ -112,7 +112,7 @@ def bench_all_equilibria(sizes: Sequence[int], games: int, nashpy_games: int, se
             qe.game_theory.NormalFormGame((qe.game_theory.Player(A0), qe.game_theory.Player(B0.T)))
         )
     for n in sizes:
-        ours_t, both_t, qe_t, np_t, gb_t = [], [], [], [], []
+        ours_t, both_t, plain_t, qe_t, np_t, gb_t = [], [], [], [], [], []
         same_qe = same_np = same_gb = same_both = 0
         counts = []
         for k in range(games):
@@ -125,6 +125,11 @@ def bench_all_equilibria(sizes: Sequence[int], games: int, nashpy_games: int, se
             t, both = _timed(lambda game=game: vertex_enumeration(game))
             both_t.append(t)
             same_both += _same_set(ours, list(both.equilibria))
+            t, plain = _timed(
+                lambda game=game: vertex_enumeration(game, polytopes="row", kernel="numpy")
+            )
+            plain_t.append(t)
+            same_both += _same_set(ours, list(plain.equilibria))
             if qe is not None:
                 g = qe.game_theory.NormalFormGame(
                     (qe.game_theory.Player(A), qe.game_theory.Player(B.T))
@@ -144,17 +149,23 @@ def bench_all_equilibria(sizes: Sequence[int], games: int, nashpy_games: int, se
                 same_np += _same_set(ours, theirs)
         med = statistics.median(ours_t)
         print(f"  {n}x{n}: {games} games, equilibria per game {counts}")
-        print(f"    ours, polytopes='row'             median {med * 1e3:9.3f} ms")
+        kern = "Numba" if numba_available() else "NumPy"
+        print(f"    ours, polytopes='row', {kern} kernel median {med * 1e3:9.3f} ms")
         b = statistics.median(both_t)
         print(
             f"    ours, both polytopes (default)    median {b * 1e3:9.3f} ms   "
-            f"identical sets {same_both}/{games}"
+            f"identical sets (both, and row with NumPy) {same_both}/{2 * games}"
+        )
+        print(
+            f"    ours, polytopes='row', NumPy kernel median "
+            f"{statistics.median(plain_t) * 1e3:9.3f} ms"
         )
         if qe_t:
             q = statistics.median(qe_t)
             print(
                 f"    QuantEcon vertex_enumeration      median {q * 1e3:9.3f} ms   "
-                f"ours/QE = {med / q:.2f} (target < 1; both polytopes {b / q:.2f})   "
+                f"ours/QE = {med / q:.2f} (target < 1; both polytopes {b / q:.2f}, "
+                f"row with NumPy {statistics.median(plain_t) / q:.2f})   "
                 f"identical sets {same_qe}/{games}"
             )
         if gb_t:

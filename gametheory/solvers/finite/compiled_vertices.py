@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from gametheory.solvers.common.compiled import jit
 
-__all__ = ["DEGENERATE", "SIMPLE", "simple_polytope_vertices"]
+__all__ = ["DEGENERATE", "SIMPLE", "row_complements", "simple_polytope_vertices"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -32,6 +32,30 @@ SIMPLE = 0
 #: Status: a vertex with more than ``d`` tight constraints (or a basis that rounding
 #: made infeasible) was met; nothing is returned.
 DEGENERATE = 1
+
+
+_EMPTY = -1  # a free slot of the hash set (keys are nonnegative bit masks)
+
+
+@jit
+def _slot(table: IntArray, key: int) -> int:
+    """The slot of ``key`` in the open-addressing set ``table``, or the free slot for it."""
+    mask = table.size - 1
+    h = (np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)
+    i = int(h) & mask
+    while table[i] != _EMPTY and table[i] != key:
+        i = (i + 1) & mask  # linear probing
+    return i
+
+
+@jit
+def _grown(table: IntArray) -> IntArray:
+    """The set rehashed into twice the slots."""
+    bigger = np.full(2 * table.size, _EMPTY, dtype=np.int64)
+    for key in table:
+        if key != _EMPTY:
+            bigger[_slot(bigger, key)] = key
+    return bigger
 
 
 @jit
@@ -65,17 +89,20 @@ def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, Boo
         basic[0, r] = d + r
     for c in range(d):
         nonbasic[0, c] = c
-    seen = {np.int64((1 << d) - 1): np.int64(0)}  # vertex key: its nonbasic labels' bits
+    seen = np.full(256, _EMPTY, dtype=np.int64)  # vertex keys: their nonbasic labels' bits
+    origin = (1 << d) - 1
+    seen[_slot(seen, origin)] = origin
     found = 1
     head = 0
     t = np.empty((rows, width))
     while head < found:
+        cur = tabs[head]
         for c in range(d):
             r = -1
             low = np.inf
             for i in range(rows):
-                if tabs[head, i, c] > tol:
-                    ratio = tabs[head, i, d] / tabs[head, i, c]
+                if cur[i, c] > tol:
+                    ratio = cur[i, d] / cur[i, c]
                     if ratio < low:
                         low, r = ratio, i
             if r < 0:  # unbounded: impossible for M > 0; let Qhull report it
@@ -86,17 +113,18 @@ def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, Boo
                 if j != c:
                     key |= np.int64(1) << nonbasic[head, j]
             key |= np.int64(1) << leave
-            if key in seen:
+            slot = _slot(seen, key)
+            if seen[slot] == key:
                 continue
             # Pivot into t: the entering label becomes basic in row r.
-            p = tabs[head, r, c]
+            p = cur[r, c]
             for j in range(width):
-                f = tabs[head, r, j] / p
+                f = cur[r, j] / p
                 for i in range(rows):
-                    t[i, j] = tabs[head, i, j] - tabs[head, i, c] * f
+                    t[i, j] = cur[i, j] - cur[i, c] * f
                 t[r, j] = f
             for i in range(rows):
-                t[i, c] = -tabs[head, i, c] / p
+                t[i, c] = -cur[i, c] / p
             t[r, c] = 1.0 / p
             big = 1.0
             for i in range(rows):
@@ -110,6 +138,7 @@ def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, Boo
                 grown = np.empty((capacity, rows, width))
                 grown[:found] = tabs[:found]
                 tabs = grown
+                cur = tabs[head]
                 grown_b = np.empty((capacity, rows), dtype=np.int64)
                 grown_b[:found] = basic[:found]
                 basic = grown_b
@@ -121,8 +150,10 @@ def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, Boo
             basic[found, r] = enter
             nonbasic[found] = nonbasic[head]
             nonbasic[found, c] = leave
-            seen[key] = np.int64(found)
+            seen[slot] = key
             found += 1
+            if 2 * found > seen.size:  # keep the set at most half full
+                seen = _grown(seen)
         head += 1
     vertices = np.zeros((found, d))
     tight = np.zeros((found, d + rows), dtype=np.bool_)
@@ -133,3 +164,118 @@ def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, Boo
         for c in range(d):
             tight[k, nonbasic[k, c]] = True
     return vertices, tight, SIMPLE
+
+
+@jit
+def _dominated(An: FloatArray, labels: BoolArray, tol: float) -> bool:
+    """Whether a row in the support is beaten on every best-response column by another."""
+    m, n = An.shape
+    for i in range(m):
+        if labels[i]:
+            continue  # x_i = 0: not in the support
+        for other in range(m):
+            beaten = other != i
+            for j in range(n):
+                if beaten and labels[m + j] and not An[other, j] - An[i, j] > 2.0 * tol:
+                    beaten = False
+            if beaten:
+                return True
+    return False
+
+
+@jit
+def row_complements(
+    An: FloatArray, tight: BoolArray, tol: float
+) -> tuple[IntArray, FloatArray, BoolArray, int]:
+    """The points of ``Q = {A y <= 1, y >= 0}`` completing the simple vertices of ``P``.
+
+    For each vertex of ``P`` (labels ``tight``, ``m`` of them) not ruled out by dominance,
+    the ``n`` missing labels give ``n`` equations (``(A y)_i = 1`` for a missing row
+    label, ``y_j = 0`` for a missing column label), solved by Gaussian elimination with
+    partial pivoting; a feasible solution with exactly the missing labels is the
+    equilibrium's ``y``. The compiled form of
+    :func:`gametheory.solvers.finite.vertex_enumeration._complements`, same rules.
+
+    Returns
+    -------
+    tuple
+        ``(vertex indices, y (k, n), labels of y (k, m + n), status)``; status 1 (and
+        nothing found) when a system is singular or a point of ``Q`` is degenerate.
+    """
+    m, n = An.shape
+    k = tight.shape[0]
+    hit = np.empty(k, dtype=np.int64)
+    ys = np.empty((k, n))
+    labels = np.zeros((k, m + n), dtype=np.bool_)
+    a = np.empty((n, n + 1))
+    y = np.empty(n)
+    found = 0
+    for v in range(k):
+        if _dominated(An, tight[v], tol):
+            continue
+        row = 0
+        for label in range(m + n):
+            if tight[v, label]:
+                continue
+            a[row, :] = 0.0
+            if label < m:
+                a[row, :n] = An[label]
+                a[row, n] = 1.0
+            else:
+                a[row, label - m] = 1.0
+            row += 1
+        for c in range(n):  # elimination with partial pivoting
+            p = c
+            for i in range(c + 1, n):
+                if abs(a[i, c]) > abs(a[p, c]):
+                    p = i
+            if a[p, c] == 0.0:
+                return hit[:0], ys[:0], labels[:0], 1
+            if p != c:
+                for j in range(n + 1):
+                    a[c, j], a[p, j] = a[p, j], a[c, j]
+            for i in range(c + 1, n):
+                f = a[i, c] / a[c, c]
+                if f != 0.0:
+                    for j in range(c, n + 1):
+                        a[i, j] -= f * a[c, j]
+        for c in range(n - 1, -1, -1):
+            total = a[c, n]
+            for j in range(c + 1, n):
+                total -= a[c, j] * y[j]
+            y[c] = total / a[c, c]
+        low, high = np.inf, 0.0
+        for j in range(n):
+            low, high = min(low, y[j]), max(high, abs(y[j]))
+        scale = max(1.0, high)
+        if low < -tol * scale:
+            continue
+        mass = 0.0
+        feasible = True
+        count = 0
+        for j in range(n):
+            mass += y[j]
+        for i in range(m):  # slacks of the solution as solved, then y clipped at 0
+            slack = 1.0
+            for j in range(n):
+                slack -= An[i, j] * y[j]
+            if slack < -tol * scale:
+                feasible = False
+                break
+            labels[found, i] = abs(slack) <= tol * scale
+        if not feasible or not mass > tol:
+            labels[found, :] = False
+            continue
+        for j in range(n):
+            y[j] = max(y[j], 0.0)
+            labels[found, m + j] = y[j] <= tol * scale
+        for label in range(m + n):
+            count += labels[found, label]
+            if labels[found, label] == tight[v, label]:
+                return hit[:0], ys[:0], labels[:0], 1  # not exactly the missing labels
+        if count != n:
+            return hit[:0], ys[:0], labels[:0], 1
+        hit[found] = v
+        ys[found] = y
+        found += 1
+    return hit[:found], ys[:found], labels[:found], 0

@@ -253,15 +253,27 @@ def _undominated(An: FloatArray, tight: BoolArray, tol: float) -> IntArray:
     return np.flatnonzero(keep)
 
 
-def _complements(P: _Polytope, A: FloatArray, tol: float) -> tuple[_Polytope, IntArray] | None:
+def _complements(
+    P: _Polytope, A: FloatArray, tol: float, compiled: bool
+) -> tuple[_Polytope, IntArray] | None:
     """The points of ``Q = {A y <= 1, y >= 0}`` completing the vertices of ``P``, and the pairs.
 
-    ``None`` when the shortcut is not provably complete (see the module notes).
+    ``None`` when the shortcut is not provably complete (see the module notes). With
+    ``compiled``, the same rules in one compiled loop
+    (:func:`gametheory.solvers.finite.compiled_vertices.row_complements`).
     """
     m, n = A.shape
     if not P.simple.all() or not P.vertices.shape[0]:
         return None
     An = A / A.max()
+    if compiled:
+        from gametheory.solvers.finite.compiled_vertices import row_complements
+
+        hit, y, tight, status = row_complements(An, P.tight, tol)
+        if status:
+            return None
+        Q = _Polytope(y, tight, np.ones(hit.size, dtype=bool), None)
+        return Q, np.column_stack([hit, np.arange(hit.size)]).astype(np.intp)
     candidate = _undominated(An, P.tight, tol)
     rows = np.vstack([An, np.eye(n)])  # label i: (A y)_i = 1; label m + j: y_j = 0
     missing = np.nonzero(~P.tight[candidate])[1].reshape(-1, n)
@@ -360,7 +372,7 @@ def vertex_enumeration(
     m, n = A.shape
     compiled = use_compiled(kernel)
     P = _polytope(B.T, use_exact, tol, False, compiled)  # [x >= 0 | B^T x <= 1]
-    shortcut = _complements(P, A, tol) if polytopes == "row" and not use_exact else None
+    shortcut = _complements(P, A, tol, compiled) if polytopes == "row" and not use_exact else None
     if shortcut is None:
         Q = _polytope(A, use_exact, tol, True, compiled)  # [A y <= 1 | y >= 0]
         pairs = _complete_pairs(P, Q, m, n)
