@@ -63,15 +63,17 @@ def _same_equilibria(a: object, b: object) -> None:
     seed=st.integers(0, 2**31),
     m=st.integers(1, 7),
     n=st.integers(1, 7),
-    integer=st.booleans(),
+    kind=st.sampled_from(["normal", "integer", "coarse"]),
     polytopes=st.sampled_from(["both", "row"]),
 )
 def test_vertex_enumeration_same_equilibria_with_either_kernel(
-    seed: int, m: int, n: int, integer: bool, polytopes: str
+    seed: int, m: int, n: int, kind: str, polytopes: str
 ) -> None:
     rng = np.random.default_rng(seed)
-    if integer:  # small integer payoffs: degenerate games, exact arithmetic
+    if kind == "integer":  # small integer payoffs: degenerate games, exact arithmetic
         A, B = rng.integers(0, 3, (2, m, n)).astype(float)
+    elif kind == "coarse":  # three fractional values: degenerate games in floating point
+        A, B = rng.choice([0.1, 0.35, 0.7], (2, m, n))
     else:
         A, B = rng.standard_normal((2, m, n))
     game = NormalFormGame.from_bimatrix(A, B)
@@ -79,6 +81,7 @@ def test_vertex_enumeration_same_equilibria_with_either_kernel(
     slow = vertex_enumeration(game, polytopes=polytopes, kernel="numpy")  # type: ignore[arg-type]
     _same_equilibria(fast, slow)
     assert fast.degenerate == slow.degenerate and fast.exact == slow.exact
+    assert fast.method == slow.method  # the row shortcut is taken, or not, by both
     assert fast.max_regret <= 1e-9
 
 
@@ -112,3 +115,25 @@ def test_lemke_howson_degenerate_games_and_the_pivot_budget() -> None:
     full = lemke_howson(game, 0, kernel="numba")
     cut = lemke_howson(game, 0, max_pivots=full.iterations - 1, kernel="numba")
     assert full.converged and not cut.converged and cut.iterations == full.iterations - 1
+
+
+def test_a_degenerate_column_polytope_makes_the_row_shortcut_fall_back() -> None:
+    from gametheory.solvers.finite.compiled_vertices import row_complements
+
+    rng = np.random.default_rng(3)
+    fallbacks = 0
+    for _ in range(40):
+        A, B = rng.standard_normal((2, 4, 4))
+        A[:, 1] = A[:, 0]  # two identical columns for the row player
+        game = NormalFormGame.from_bimatrix(A, B)
+        fast = vertex_enumeration(game, polytopes="row", kernel="numba")
+        slow = vertex_enumeration(game, polytopes="row", kernel="numpy")
+        _same_equilibria(fast, slow)
+        assert fast.method == slow.method and fast.max_regret <= 1e-9
+        fallbacks += fast.method == "vertex-enumeration"  # both polytopes enumerated
+    assert fallbacks == 3  # the games whose completing points are degenerate
+    # the kernel's own verdict on such a game: status 1, nothing returned
+    An = np.array([[1.0, 0.5], [1.0, 0.5]])
+    tight = np.array([[False, True, True, False]])  # x on row 0, best response column 0
+    hit, y, labels, status = row_complements(An, tight, 1e-9)
+    assert status == 1 and hit.size == 0 and y.shape == (0, 2) and labels.shape == (0, 4)

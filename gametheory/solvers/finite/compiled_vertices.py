@@ -16,6 +16,8 @@ falls back to Qhull, which handles any polytope.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,6 +28,7 @@ __all__ = ["DEGENERATE", "SIMPLE", "row_complements", "simple_polytope_vertices"
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
+_Table = TypeVar("_Table", IntArray, FloatArray)
 
 #: Status: every vertex was found and the polytope is simple.
 SIMPLE = 0
@@ -59,6 +62,16 @@ def _grown(table: IntArray) -> IntArray:
 
 
 @jit
+def _doubled(table: _Table, used: int) -> _Table:
+    """``table`` (one row per vertex) with twice the rows, the first ``used`` copied."""
+    bigger = np.empty((2 * table.shape[0], table.shape[1]), dtype=table.dtype)
+    for k in range(used):
+        for j in range(table.shape[1]):
+            bigger[k, j] = table[k, j]
+    return bigger
+
+
+@jit
 def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, BoolArray, int]:
     """All vertices of ``{z >= 0, M z <= 1}`` (``M > 0``, shape ``(rows, d)``, ``d + rows
     <= 62``) by breadth-first pivoting from the origin.
@@ -79,91 +92,90 @@ def simple_polytope_vertices(M: FloatArray, tol: float) -> tuple[FloatArray, Boo
     """
     rows, d = M.shape
     width = d + 1
-    capacity = 64
-    tabs = np.empty((capacity, rows, width))  # the dictionary of every vertex found
-    basic = np.empty((capacity, rows), dtype=np.int64)  # label basic in each row
-    nonbasic = np.empty((capacity, d), dtype=np.int64)  # label of each column
-    tabs[0, :, :d] = M
-    tabs[0, :, d] = 1.0
-    for r in range(rows):
-        basic[0, r] = d + r
+    # One row per vertex found: its dictionary (rows x width, row-major), the label basic
+    # in each row and the label of each column.
+    tabs = np.empty((64, rows * width))
+    basic = np.empty((64, rows), dtype=np.int64)
+    nonbasic = np.empty((64, d), dtype=np.int64)
+    for i in range(rows):
+        for j in range(d):
+            tabs[0, i * width + j] = M[i, j]
+        tabs[0, i * width + d] = 1.0
+        basic[0, i] = d + i
     for c in range(d):
         nonbasic[0, c] = c
     seen = np.full(256, _EMPTY, dtype=np.int64)  # vertex keys: their nonbasic labels' bits
     origin = (1 << d) - 1
     seen[_slot(seen, origin)] = origin
-    found = 1
-    head = 0
-    t = np.empty((rows, width))
-    while head < found:
-        cur = tabs[head]
+    found, head, status = 1, 0, SIMPLE
+    while head < found and status == SIMPLE:
         for c in range(d):
+            cur = tabs[head]
             r = -1
             low = np.inf
             for i in range(rows):
-                if cur[i, c] > tol:
-                    ratio = cur[i, d] / cur[i, c]
+                if cur[i * width + c] > tol:
+                    ratio = cur[i * width + d] / cur[i * width + c]
                     if ratio < low:
                         low, r = ratio, i
             if r < 0:  # unbounded: impossible for M > 0; let Qhull report it
-                return np.empty((0, d)), np.empty((0, d + rows), dtype=np.bool_), DEGENERATE
+                status = DEGENERATE
+                break
             enter, leave = nonbasic[head, c], basic[head, r]
-            key = 0
+            key = np.int64(1) << leave
             for j in range(d):
                 if j != c:
                     key |= np.int64(1) << nonbasic[head, j]
-            key |= np.int64(1) << leave
             slot = _slot(seen, key)
             if seen[slot] == key:
                 continue
-            # Pivot into t: the entering label becomes basic in row r.
-            p = cur[r, c]
+            if found == tabs.shape[0]:
+                tabs = _doubled(tabs, found)
+                basic = _doubled(basic, found)
+                nonbasic = _doubled(nonbasic, found)
+                cur = tabs[head]
+            # Pivot into the new row: the entering label becomes basic in row r.
+            t = tabs[found]
+            p = cur[r * width + c]
             for j in range(width):
-                f = cur[r, j] / p
+                f = cur[r * width + j] / p
                 for i in range(rows):
-                    t[i, j] = cur[i, j] - cur[i, c] * f
-                t[r, j] = f
+                    t[i * width + j] = cur[i * width + j] - cur[i * width + c] * f
+                t[r * width + j] = f
             for i in range(rows):
-                t[i, c] = -cur[i, c] / p
-            t[r, c] = 1.0 / p
+                t[i * width + c] = -cur[i * width + c] / p
+            t[r * width + c] = 1.0 / p
+            for i in range(rows):
+                basic[found, i] = basic[head, i]
+            basic[found, r] = enter
+            for j in range(d):
+                nonbasic[found, j] = nonbasic[head, j]
+            nonbasic[found, c] = leave
             big = 1.0
             for i in range(rows):
-                if (enter if i == r else basic[head, i]) < d:  # a coordinate of z
-                    big = max(big, abs(t[i, d]))
+                if basic[found, i] < d:  # a coordinate of z
+                    big = max(big, abs(t[i * width + d]))
             for i in range(rows):
-                if t[i, d] <= tol * big:
-                    return np.empty((0, d)), np.empty((0, d + rows), dtype=np.bool_), DEGENERATE
-            if found == capacity:
-                capacity *= 2
-                grown = np.empty((capacity, rows, width))
-                grown[:found] = tabs[:found]
-                tabs = grown
-                cur = tabs[head]
-                grown_b = np.empty((capacity, rows), dtype=np.int64)
-                grown_b[:found] = basic[:found]
-                basic = grown_b
-                grown_n = np.empty((capacity, d), dtype=np.int64)
-                grown_n[:found] = nonbasic[:found]
-                nonbasic = grown_n
-            tabs[found] = t
-            basic[found] = basic[head]
-            basic[found, r] = enter
-            nonbasic[found] = nonbasic[head]
-            nonbasic[found, c] = leave
+                if t[i * width + d] <= tol * big:
+                    status = DEGENERATE
+            if status != SIMPLE:
+                break
             seen[slot] = key
             found += 1
             if 2 * found > seen.size:  # keep the set at most half full
                 seen = _grown(seen)
         head += 1
+    if status != SIMPLE:
+        found = 0
     vertices = np.zeros((found, d))
     tight = np.zeros((found, d + rows), dtype=np.bool_)
     for k in range(found):
         for i in range(rows):
             if basic[k, i] < d:
-                vertices[k, basic[k, i]] = tabs[k, i, d]
+                vertices[k, basic[k, i]] = tabs[k, i * width + d]
         for c in range(d):
             tight[k, nonbasic[k, c]] = True
-    return vertices, tight, SIMPLE
+    return vertices, tight, status
 
 
 @jit
@@ -194,7 +206,7 @@ def row_complements(
     label, ``y_j = 0`` for a missing column label), solved by Gaussian elimination with
     partial pivoting; a feasible solution with exactly the missing labels is the
     equilibrium's ``y``. The compiled form of
-    :func:`gametheory.solvers.finite.vertex_enumeration._complements`, same rules.
+    the row-polytope shortcut of ``vertex_enumeration``, with the same rules.
 
     Returns
     -------

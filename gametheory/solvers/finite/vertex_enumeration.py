@@ -389,7 +389,8 @@ def vertex_enumeration(
     xs = xs / xs.sum(axis=1, keepdims=True)
     ys = ys / ys.sum(axis=1, keepdims=True)
     local = np.column_stack([pair_rows, pair_cols]).astype(np.int64).reshape(-1, 2)
-    keys = np.vstack([-ys[local[:, 1]].T[::-1], -xs[local[:, 0]].T[::-1]])
+    # Sort on coordinates rounded to 12 digits: rounding noise must not order equal ones.
+    keys = np.round(np.vstack([-ys[local[:, 1]].T[::-1], -xs[local[:, 0]].T[::-1]]), 12)
     order = np.lexsort(keys) if local.size else np.zeros(0, dtype=np.int64)
     local = local[order]
     component, subsets = nash_subsets(local, len(rows_used), len(cols_used))
