@@ -180,8 +180,8 @@ class RoutingGame:
         )
         self.edges: list[Edge] = [tuple(e[:-1]) for e in edge_data]
         self.costs: list[CostFunction] = [self._edge_cost(e[:-1], e[-1]) for e in edge_data]
-        self.cost_vector = CostVector(self.costs)
-        self.edge_costs = CostVector(self.costs)
+        # One stacked cost vector under both names (building it is a pass over every edge).
+        self.cost_vector = self.edge_costs = CostVector(self.costs)
         self.tail = np.array([self.node_index[e[0]] for e in self.edges], dtype=np.int64)
         self.head = np.array([self.node_index[e[1]] for e in self.edges], dtype=np.int64)
         self.demands: dict[tuple[Any, Any], float] = self._check_demands(demands)

@@ -107,6 +107,54 @@ def _node(path: PathArg, line: int, value: float, field: str) -> int:
     return int(value)
 
 
+def _link_values(
+    path: PathArg, rows: list[list[str]], linenos: list[int], n_nodes: int
+) -> NDArray[np.float64]:
+    """The first nine fields of every link row as numbers, all rows checked at once.
+
+    Well-formed files convert in one NumPy call; on any failure the rows are read one by
+    one (:func:`_link_row`), so an error names the first bad line.
+    """
+    width = len(_LINK_FIELDS)
+    table = None
+    if all(len(r) >= width for r in rows):
+        try:
+            table = np.array([r[:width] for r in rows], dtype=np.float64).reshape(-1, width)
+        except ValueError:
+            table = None
+    if table is not None:
+        nodes = table[:, :2]
+        ok = np.isfinite(table).all(axis=1)
+        ok &= (nodes == np.floor(nodes)).all(axis=1) & (nodes >= 1).all(axis=1)
+        ok &= (nodes <= n_nodes).all(axis=1) & (table[:, 2] > 0)
+        ok &= (table[:, [3, 4, 5, 6, 8]] >= 0).all(axis=1)
+        if ok.all():
+            return table[:, :9]
+    checked = [_link_row(path, n, fields, n_nodes) for fields, n in zip(rows, linenos, strict=True)]
+    return np.array(checked, dtype=np.float64).reshape(-1, width)[:, :9]
+
+
+def _link_row(path: PathArg, lineno: int, fields: list[str], n_nodes: int) -> list[float]:
+    """One link row's numbers, checked, or a :class:`GameError` that names its line."""
+    if len(fields) < len(_LINK_FIELDS):
+        raise _fail(path, lineno, f"expected {len(_LINK_FIELDS)} link fields, got {len(fields)}")
+    vals = [_number(path, lineno, f, name) for f, name in zip(fields, _LINK_FIELDS)]
+    u = _node(path, lineno, vals[0], "init_node")
+    v = _node(path, lineno, vals[1], "term_node")
+    for node, field in ((u, "init_node"), (v, "term_node")):
+        if node > n_nodes:
+            raise _fail(path, lineno, f"{field} {node} exceeds <NUMBER OF NODES> {n_nodes}")
+    capacity, length, fft, b, power, _speed, toll = vals[2:9]
+    if capacity <= 0:
+        raise _fail(path, lineno, f"capacity must be positive, got {capacity!r}")
+    for name, value in (("length", length), ("free_flow_time", fft), ("b", b)):
+        if value < 0:
+            raise _fail(path, lineno, f"{name} must be >= 0, got {value!r}")
+    if power < 0 or toll < 0:
+        raise _fail(path, lineno, "power and toll must be >= 0")
+    return vals
+
+
 def read_tntp(
     net_file: PathArg,
     trips_file: PathArg,
@@ -163,39 +211,23 @@ def _read_net(
     first_thru = _meta_int(path, meta, "FIRST THRU NODE")
     if n_links is None or n_nodes is None or first_thru is None:
         raise _fail(path, None, "missing <NUMBER OF LINKS>, <NUMBER OF NODES> or <FIRST THRU NODE>")
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(range(1, n_nodes + 1))
-    count = 0
+    rows: list[list[str]] = []
+    linenos: list[int] = []
     for i in range(start, len(lines)):
         text = lines[i].strip()
-        if not text or text.startswith("~"):
-            continue
-        lineno = i + 1
-        fields = text.replace(";", " ").split()
-        if len(fields) < len(_LINK_FIELDS):
-            raise _fail(
-                path, lineno, f"expected {len(_LINK_FIELDS)} link fields, got {len(fields)}"
-            )
-        vals = [_number(path, lineno, f, name) for f, name in zip(fields, _LINK_FIELDS)]
-        u = _node(path, lineno, vals[0], "init_node")
-        v = _node(path, lineno, vals[1], "term_node")
-        for node, field in ((u, "init_node"), (v, "term_node")):
-            if node > n_nodes:
-                raise _fail(path, lineno, f"{field} {node} exceeds <NUMBER OF NODES> {n_nodes}")
-        capacity, length, fft, b, power, _speed, toll = vals[2:9]
-        if capacity <= 0:
-            raise _fail(path, lineno, f"capacity must be positive, got {capacity!r}")
-        for name, value in (("length", length), ("free_flow_time", fft), ("b", b)):
-            if value < 0:
-                raise _fail(path, lineno, f"{name} must be >= 0, got {value!r}")
-        if power < 0 or toll < 0:
-            raise _fail(path, lineno, "power and toll must be >= 0")
+        if text and not text.startswith("~"):
+            rows.append(text.replace(";", " ").split())
+            linenos.append(i + 1)
+    values = _link_values(path, rows, linenos, n_nodes)
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(range(1, n_nodes + 1))
+    for u, v, capacity, length, fft, b, power, _speed, toll in values.tolist():
         cost: CostFunction = BPR(fft, capacity, b, power)
         extra = toll_factor * toll + distance_factor * length
         if extra > 0:
             cost = SumCost([cost, Constant(extra)])
-        graph.add_edge(u, v, cost=cost, capacity=capacity, length=length, toll=toll)
-        count += 1
+        graph.add_edge(int(u), int(v), cost=cost, capacity=capacity, length=length, toll=toll)
+    count = len(rows)
     if count != n_links:
         raise _fail(path, None, f"<NUMBER OF LINKS> is {n_links} but {count} links were read")
     if n_zones is not None and first_thru > n_zones + 1:
