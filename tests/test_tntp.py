@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -97,12 +98,35 @@ def test_flow_file_alignment(tmp_path: Path) -> None:
         ([*LINKS[:3], "4\t2\t10\t2\t-1\t0.15\t4\t0\t0\t1\t;"], r"line 11: free_flow_time must"),
         ([*LINKS[:3], "4\t9\t10\t2\t1\t0.15\t4\t0\t0\t1\t;"], r"line 11: term_node 9 exceeds"),
         ([*LINKS[:3], "4.5\t2\t10\t2\t1\t0.15\t4\t0\t0\t1\t;"], r"line 11: field 'init_node'"),
+        # numbers NumPy reads but the checks reject: each names its line
+        (["1\t3\tinf\t2\t1\t0.15\t4\t0\t5\t1\t;", *LINKS[1:]], r"line 8: field 'capacity'"),
+        ([*LINKS[:2], "3\t4\t20\t1\t4\t0.15\t4\t0\tnan\t1\t;", LINKS[3]], r"line 10: field 'toll'"),
+        ([*LINKS[:3], "4\t2\t10\t2\t1\t0.15\t4\t0\t-1\t1\t;"], r"line 11: power and toll"),
+        ([*LINKS[:3], "0\t2\t10\t2\t1\t0.15\t4\t0\t0\t1\t;"], r"line 11: field 'init_node'"),
     ],
 )
 def test_malformed_net_file(tmp_path: Path, links: list[str], message: str) -> None:
     net, trips = _write(tmp_path, links)
     with pytest.raises(GameError, match=message):
         read_tntp(net, trips)
+
+
+def test_reading_restores_the_garbage_collector(tmp_path: Path) -> None:
+    net, trips = _write(tmp_path)
+    assert gc.isenabled()
+    read_tntp(net, trips)
+    assert gc.isenabled()
+    (tmp_path / "bad").mkdir()
+    bad, _ = _write(tmp_path / "bad", [*LINKS[:3], "4\t2\t0\t2\t1\t0.15\t4\t0\t0\t1\t;"])
+    with pytest.raises(GameError):
+        read_tntp(bad, trips)
+    assert gc.isenabled()  # also after an error
+    gc.disable()
+    try:
+        read_tntp(net, trips)
+        assert not gc.isenabled()  # left off when the caller had turned it off
+    finally:
+        gc.enable()
 
 
 def test_link_count_mismatch(tmp_path: Path) -> None:
