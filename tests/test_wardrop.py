@@ -328,7 +328,7 @@ def test_all_or_nothing_with_zero_cost_edges_and_many_origins() -> None:
 
 
 def _both_loadings(game: RoutingGame, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    aon = AllOrNothing(game.network)
+    aon = AllOrNothing(game.network, kernel="numpy")  # the NumPy kernel's two loaders
     y = aon(costs)
     return (
         aon._load_by_walking(y.predecessors, y.pair_edge),

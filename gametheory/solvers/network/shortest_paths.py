@@ -122,7 +122,7 @@ class AllOrNothing:
             self._dense = np.full(n * n, -1, dtype=np.int64)
             self._dense[self.pair_keys] = np.arange(self.pair_keys.size)
         n_o = network.origins.size
-        self._demand = network.demand_matrix().reshape(-1)
+        self._demand: FloatArray | None = None  # (origins x nodes), built on first doubling
         # Flat (origin row, node) indices: int32 whenever they fit (halves memory traffic).
         index = np.int32 if n_o * n + 1 < 2**31 else np.int64
         self._row_offset: NDArray[Any] = (np.arange(n_o, dtype=index) * n)[:, None]
@@ -275,6 +275,8 @@ class AllOrNothing:
         """
         n = self.net.n_nodes
         size = self._size
+        if self._demand is None:
+            self._demand = self.net.demand_matrix().reshape(-1)
         parent = np.where(pred >= 0, pred + self._row_offset, size).reshape(-1)
         reached = parent != size
         anc = np.append(parent, parent.dtype.type(size))
