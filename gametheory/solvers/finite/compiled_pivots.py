@@ -27,6 +27,22 @@ _TIE = 1e-12
 
 
 @jit
+def _keep_near_min(keep: IntArray, ratio: FloatArray, count: int) -> int:
+    """Compact ``keep[:count]`` to the entries whose ``ratio`` ties the minimum; the count."""
+    low = np.inf
+    for s in range(count):
+        low = min(low, ratio[s])
+    bound = low + _TIE * max(1.0, abs(low))
+    kept = 0
+    for s in range(count):
+        if ratio[s] <= bound:
+            keep[kept] = keep[s]
+            ratio[kept] = ratio[s]
+            kept += 1
+    return kept
+
+
+@jit
 def _lexmin_row(
     t: FloatArray,
     col: FloatArray,
@@ -41,36 +57,21 @@ def _lexmin_row(
     keep = np.empty(rows, dtype=np.int64)
     ratio = np.empty(rows)
     count = 0
-    low = np.inf
     for i in range(rows):
         if col[i] > tol:
             keep[count] = i
             ratio[count] = t[i, rhs] / col[i]
-            low = min(low, ratio[count])
             count += 1
-    bound = low + _TIE * max(1.0, abs(low))
-    kept = 0
-    for s in range(count):
-        if ratio[s] <= bound:
-            keep[kept] = keep[s]
-            kept += 1
+    kept = _keep_near_min(keep, ratio, count)
     for label in slack_labels:
         if kept <= 1:
             break
         c = col_of[label]
-        low = np.inf
         for s in range(kept):
             i = keep[s]
             entry = t[i, c] if c >= 0 else (1.0 if i == row_of[label] else 0.0)
             ratio[s] = entry / col[i]
-            low = min(low, ratio[s])
-        bound = low + _TIE * max(1.0, abs(low))
-        new = 0
-        for s in range(kept):
-            if ratio[s] <= bound:
-                keep[new] = keep[s]
-                new += 1
-        kept = new
+        kept = _keep_near_min(keep, ratio, kept)
     return int(keep[0])
 
 

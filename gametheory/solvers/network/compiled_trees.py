@@ -29,6 +29,38 @@ Int32Array = NDArray[np.int32]
 
 
 @jit
+def _sift(
+    keys: FloatArray, nodes: IntArray, size: int, i: int, key: float, node: int, down: bool
+) -> None:
+    """Place ``(key, node)`` in the binary min-heap ``keys[:size]`` starting from slot ``i``.
+
+    Entries move one level per step, down towards the leaves (``down``: the slot was
+    emptied at the top) or up towards the root (the slot is a new last leaf), until the
+    heap order holds.
+    """
+    while True:
+        if down:
+            nxt = 2 * i + 1
+            if nxt >= size:
+                break
+            if nxt + 1 < size and keys[nxt + 1] < keys[nxt]:
+                nxt += 1
+            if keys[nxt] >= key:
+                break
+        else:
+            if i == 0:
+                break
+            nxt = (i - 1) >> 1
+            if keys[nxt] <= key:
+                break
+        keys[i] = keys[nxt]
+        nodes[i] = nodes[nxt]
+        i = nxt
+    keys[i] = key
+    nodes[i] = node
+
+
+@jit
 def assign_origins(
     indptr: Int32Array,
     indices: Int32Array,
@@ -93,23 +125,8 @@ def assign_origins(
             d = heap_key[0]
             u = heap_node[0]
             size -= 1
-            if size > 0:  # move the last entry to the top and sift it down
-                key = heap_key[size]
-                node = heap_node[size]
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= size:
-                        break
-                    if child + 1 < size and heap_key[child + 1] < heap_key[child]:
-                        child += 1
-                    if heap_key[child] >= key:
-                        break
-                    heap_key[i] = heap_key[child]
-                    heap_node[i] = heap_node[child]
-                    i = child
-                heap_key[i] = key
-                heap_node[i] = node
+            if size > 0:  # the last entry goes to the top and sinks
+                _sift(heap_key, heap_node, size, 0, heap_key[size], heap_node[size], True)
             if d > dist[u]:
                 continue  # a stale entry: u was settled at a smaller distance
             order[settled] = u
@@ -126,17 +143,8 @@ def assign_origins(
                     dist[v] = nd
                     arc[v] = a
                     tree[v] = u
-                    i = size  # push (nd, v) and sift it up
+                    _sift(heap_key, heap_node, size + 1, size, nd, v, False)  # push
                     size += 1
-                    while i > 0:
-                        parent = (i - 1) >> 1
-                        if heap_key[parent] <= nd:
-                            break
-                        heap_key[i] = heap_key[parent]
-                        heap_node[i] = heap_node[parent]
-                        i = parent
-                    heap_key[i] = nd
-                    heap_node[i] = v
         for i in range(size):  # nodes left with a tentative label leave the tree
             if done[heap_node[i]] != row:
                 tree[heap_node[i]] = -9999
