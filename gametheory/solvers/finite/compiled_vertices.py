@@ -264,7 +264,6 @@ def row_complements(
             continue
         mass = 0.0
         feasible = True
-        count = 0
         for j in range(n):
             mass += y[j]
         for i in range(m):  # slacks of the solution as solved, then y clipped at 0
@@ -281,12 +280,9 @@ def row_complements(
         for j in range(n):
             y[j] = max(y[j], 0.0)
             labels[found, m + j] = y[j] <= tol * scale
-        for label in range(m + n):
-            count += labels[found, label]
+        for label in range(m + n):  # exactly the missing labels (so n of them: P is simple)
             if labels[found, label] == tight[v, label]:
-                return hit[:0], ys[:0], labels[:0], 1  # not exactly the missing labels
-        if count != n:
-            return hit[:0], ys[:0], labels[:0], 1
+                return hit[:0], ys[:0], labels[:0], 1
         hit[found] = v
         ys[found] = y
         found += 1
