@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from gametheory.control.detector import (
-    CurvatureDetector,
-    CusumDetector,
-    Detector,
-    EWMADetector,
-    Regime,
-)
-from gametheory.control.evaluation import latency_transient, switch_rates, wilson_interval
-from gametheory.control.policy import (
-    DEFAULT_MAPPING,
-    TTFT_FAMILY,
-    AdaptiveController,
-    parameters_from_scrape,
-)
+from typing import TYPE_CHECKING
+
+from gametheory._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from gametheory.control.detector import (
+        CurvatureDetector,
+        CusumDetector,
+        Detector,
+        EWMADetector,
+        Regime,
+    )
+    from gametheory.control.evaluation import latency_transient, switch_rates, wilson_interval
+    from gametheory.control.policy import (
+        DEFAULT_MAPPING,
+        TTFT_FAMILY,
+        AdaptiveController,
+        parameters_from_scrape,
+    )
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__, globals())
 
 __all__ = [
     "DEFAULT_MAPPING",

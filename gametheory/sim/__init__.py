@@ -30,52 +30,65 @@ Examples
 
 from __future__ import annotations
 
-from gametheory.sim.engine import simulate
-from gametheory.sim.output import (
-    EPOCH_NS,
-    TTFT_BUCKETS,
-    router_log_lines,
-    sweep_row,
-    write_aiperf,
-    write_prometheus,
-    write_router_log,
-    write_telemetry,
-)
-from gametheory.sim.routing import (
-    POLICIES,
-    AdaptivePolicy,
-    CacheAwarePolicy,
-    KVRouterPolicy,
-    LeastLoadedPolicy,
-    Policy,
-    RoundRobinPolicy,
-    make_policy,
-)
-from gametheory.sim.serving.cache import PrefixCache
-from gametheory.sim.serving.calibrate import calibrate, predict_aggregated, silicon_rows
-from gametheory.sim.serving.cluster import Cluster, parse_topology, topology_name
-from gametheory.sim.serving.hardware import B200, GPU, GPUS, H100, H200, gpu
-from gametheory.sim.serving.models import LLAMA_3_1_70B, MODELS, NEMOTRON_4_340B, ModelSpec, model
-from gametheory.sim.serving.step_time import (
-    DEFAULT_PARAMS,
-    VLLM_PARAMS,
-    StepTimeModel,
-    StepTimeParams,
-)
-from gametheory.sim.studies.estimators import PAPER_SHAPE, estimator_study
-from gametheory.sim.studies.experiments import adaptive_comparison, lag_study, regime_study
-from gametheory.sim.studies.knee_ablation import PAPER_STEPS, knee_ablation
-from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
-from gametheory.sim.studies.referee import (
-    cost_term_spread,
-    detector_study,
-    optimum_check,
-    switch_transient,
-)
-from gametheory.sim.studies.scorecard import scorecard
-from gametheory.sim.studies.study import SATURATING, StudyConfig, simulation_study
-from gametheory.sim.sweep import PAPER_CONCURRENCY, SweepGrid, sweep
-from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
+from typing import TYPE_CHECKING
+
+from gametheory._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from gametheory.sim.engine import simulate
+    from gametheory.sim.output import (
+        EPOCH_NS,
+        TTFT_BUCKETS,
+        router_log_lines,
+        sweep_row,
+        write_aiperf,
+        write_prometheus,
+        write_router_log,
+        write_telemetry,
+    )
+    from gametheory.sim.routing import (
+        POLICIES,
+        AdaptivePolicy,
+        CacheAwarePolicy,
+        KVRouterPolicy,
+        LeastLoadedPolicy,
+        Policy,
+        RoundRobinPolicy,
+        make_policy,
+    )
+    from gametheory.sim.serving.cache import PrefixCache
+    from gametheory.sim.serving.calibrate import calibrate, predict_aggregated, silicon_rows
+    from gametheory.sim.serving.cluster import Cluster, parse_topology, topology_name
+    from gametheory.sim.serving.hardware import B200, GPU, GPUS, H100, H200, gpu
+    from gametheory.sim.serving.models import (
+        LLAMA_3_1_70B,
+        MODELS,
+        NEMOTRON_4_340B,
+        ModelSpec,
+        model,
+    )
+    from gametheory.sim.serving.step_time import (
+        DEFAULT_PARAMS,
+        VLLM_PARAMS,
+        StepTimeModel,
+        StepTimeParams,
+    )
+    from gametheory.sim.studies.estimators import PAPER_SHAPE, estimator_study
+    from gametheory.sim.studies.experiments import adaptive_comparison, lag_study, regime_study
+    from gametheory.sim.studies.knee_ablation import PAPER_STEPS, knee_ablation
+    from gametheory.sim.studies.plots import poa_heatmaps, policy_curves_figure
+    from gametheory.sim.studies.referee import (
+        cost_term_spread,
+        detector_study,
+        optimum_check,
+        switch_transient,
+    )
+    from gametheory.sim.studies.scorecard import scorecard
+    from gametheory.sim.studies.study import SATURATING, StudyConfig, simulation_study
+    from gametheory.sim.sweep import PAPER_CONCURRENCY, SweepGrid, sweep
+    from gametheory.sim.workloads import Workload, mooncake_trace, paper_workload, poisson_arrivals
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__, globals())
 
 __all__ = [
     "B200",

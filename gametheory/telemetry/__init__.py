@@ -10,30 +10,37 @@ Anarchy of a router, in the named variants of :data:`VARIANTS`), :func:`detect_k
 
 from __future__ import annotations
 
-from gametheory.telemetry.fit import fit_costs, fit_curve
-from gametheory.telemetry.knee import classify_regimes, detect_knee, detect_knees
-from gametheory.telemetry.latency_model import fit_latency_model
-from gametheory.telemetry.poa_hat import poa_hat
-from gametheory.telemetry.poa_variants import VARIANTS, PoAHatVariant
-from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
-from gametheory.telemetry.readers.aiperf import (
-    read_aiperf_aggregate,
-    read_aiperf_records,
-    read_aiperf_sweep,
-)
-from gametheory.telemetry.readers.genai_perf import read_genai_perf
-from gametheory.telemetry.readers.loader import TelemetryData, detect_format, load
-from gametheory.telemetry.readers.prometheus import (
-    histogram_quantile,
-    increase,
-    rate,
-    read_prometheus,
-    series,
-)
-from gametheory.telemetry.readers.router_logs import read_router_log
-from gametheory.telemetry.report import Report, build_report, format_report, write_report
-from gametheory.telemetry.schemas import DECISIONS, REQUESTS, SAMPLES, SCHEMAS, SWEEP, Column
-from gametheory.telemetry.validation import ReadReport, read_report
+from typing import TYPE_CHECKING
+
+from gametheory._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from gametheory.telemetry.fit import fit_costs, fit_curve
+    from gametheory.telemetry.knee import classify_regimes, detect_knee, detect_knees
+    from gametheory.telemetry.latency_model import fit_latency_model
+    from gametheory.telemetry.poa_hat import poa_hat
+    from gametheory.telemetry.poa_variants import VARIANTS, PoAHatVariant
+    from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
+    from gametheory.telemetry.readers.aiperf import (
+        read_aiperf_aggregate,
+        read_aiperf_records,
+        read_aiperf_sweep,
+    )
+    from gametheory.telemetry.readers.genai_perf import read_genai_perf
+    from gametheory.telemetry.readers.loader import TelemetryData, detect_format, load
+    from gametheory.telemetry.readers.prometheus import (
+        histogram_quantile,
+        increase,
+        rate,
+        read_prometheus,
+        series,
+    )
+    from gametheory.telemetry.readers.router_logs import read_router_log
+    from gametheory.telemetry.report import Report, build_report, format_report, write_report
+    from gametheory.telemetry.schemas import DECISIONS, REQUESTS, SAMPLES, SCHEMAS, SWEEP, Column
+    from gametheory.telemetry.validation import ReadReport, read_report
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__, globals())
 
 __all__ = [
     "DECISIONS",
