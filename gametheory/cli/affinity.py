@@ -135,7 +135,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``affinity`` subcommand."""
     p = subparsers.add_parser(
         "affinity",
-        help="PoA of KV-aware routers and equilibria on the cache-affinity routing game",
         description=__doc__,
     )
     p.add_argument("--workers", type=int, default=5, help="number of workers (default 5)")

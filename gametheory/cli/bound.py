@@ -125,7 +125,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``bound`` subcommand to the ``gametheory`` command line."""
     parser = subparsers.add_parser(
         "bound",
-        help="Price-of-Anarchy bounds for a class of games",
         description="Print a PoA bound with its source, tightness and closed form.",
     )
     kinds = parser.add_subparsers(dest="kind", metavar="CLASS", required=True)

@@ -116,7 +116,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``control`` subcommand."""
     p = subparsers.add_parser(
         "control",
-        help="run the adaptive router controller against Prometheus",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     p.add_argument("--prometheus", help="Prometheus address, e.g. http://127.0.0.1:9090")

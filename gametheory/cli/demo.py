@@ -243,7 +243,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``demo`` subcommand."""
     parser = subparsers.add_parser(
         "demo",
-        help="solve built-in instances and compare their PoA with the analytic bounds",
         description=__doc__,
     )
     parser.add_argument("--players", type=int, default=2000, help="load-balancing players")

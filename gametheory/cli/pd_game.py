@@ -66,7 +66,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``pd-game`` subcommand."""
     parser = subparsers.add_parser(
         "pd-game",
-        help="prefill/decode GPU-budget game: optimum, equilibria, mechanisms, PoA vs load",
         description=__doc__,
     )
     parser.add_argument("--model", choices=sorted(_DEPLOYMENTS), default="llama-70b")

@@ -51,7 +51,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``report`` subcommand."""
     parser = subparsers.add_parser(
         "report",
-        help="read telemetry, print knees, regimes and PoA-hat per deployment",
         description="Detect the format of each telemetry file (aiperf, genai-perf, "
         "Prometheus, Dynamo router logs, aiconfigurator), print a table per deployment "
         "(concurrency, TTFT/ITL, throughput, regime, knee) and PoA-hat when routing "

@@ -233,7 +233,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``simulate`` subcommand."""
     p = subparsers.add_parser(
         "simulate",
-        help="simulate a disaggregated cluster and write its telemetry",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     p.add_argument("--topology", default="1P5D", help="xPyD deployment, e.g. 1P5D or 1P/2D")

@@ -183,7 +183,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``sweep`` subcommand."""
     p = subparsers.add_parser(
         "sweep",
-        help="run a resumable grid of simulations (locally or on a Dask cluster)",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     p.add_argument("--out", default="gametheory-sweep", help="folder of the cells and table")
