@@ -44,8 +44,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,58 +55,42 @@ from gametheory.sim.results import SimulationResult
 from gametheory.sim.routing import Policy, make_policy
 from gametheory.sim.serving.cache import PrefixCache
 from gametheory.sim.serving.cluster import Cluster
+from gametheory.sim.serving.instances import DecodeState, PrefillState
 from gametheory.sim.workloads import Workload
 
-if TYPE_CHECKING:
-    from gametheory.sim.live import LiveObserver
-
-__all__ = ["simulate"]
+__all__ = ["EngineObserver", "simulate"]
 
 FloatArray = NDArray[np.float64]
 
 _ARRIVE, _PREFILL, _TRANSFER, _STEP = 0, 1, 2, 3
 
 
-class _Decode:
-    """State of one decode instance."""
+class EngineObserver(Protocol):
+    """What :func:`simulate` calls while it runs (at each event and request milestone).
 
-    __slots__ = (
-        "busy",
-        "cache",
-        "finish",
-        "kv",
-        "new",
-        "out_reserved",
-        "reserved",
-        "running",
-        "step",
-        "waiting",
-    )
+    The engine knows nothing of what an observer does with these calls: the live
+    simulator (:class:`gametheory.sim.live.LiveRun`) paces them against the wall clock,
+    serves metrics and changes the router, but any object with these members will do.
+    """
 
-    def __init__(self, capacity_blocks: int) -> None:
-        self.cache = PrefixCache(capacity_blocks)
-        self.waiting: deque[int] = deque()
-        self.finish: list[tuple[int, int]] = []
-        self.new: list[int] = []
-        self.running = 0
-        self.kv = 0.0
-        self.reserved = 0.0
-        self.out_reserved = 0.0
-        self.step = 0
-        self.busy = False
+    #: Closed loop: requests kept in flight (read at every event).
+    concurrency: int
 
+    def tick(self, now: float) -> bool:
+        """Before the event at simulated time ``now``; False stops the run."""
+        ...
 
-class _Prefill:
-    """State of one prefill instance."""
+    def arrived(self, request: int, worker: int, now: float) -> None:
+        """``request`` was routed to decode ``worker``."""
+        ...
 
-    __slots__ = ("busy", "cache", "link_free", "queue", "queued_tokens")
+    def first_token(self, request: int, ttft_s: float) -> None:
+        """``request`` got its first token ``ttft_s`` after its arrival."""
+        ...
 
-    def __init__(self, capacity_blocks: int) -> None:
-        self.cache = PrefixCache(capacity_blocks)
-        self.queue: deque[int] = deque()
-        self.queued_tokens = 0.0
-        self.link_free = 0.0
-        self.busy = False
+    def finished(self, request: int, worker: int, latency_s: float, ttft_s: float) -> None:
+        """``request`` completed on ``worker`` ``latency_s`` after its arrival."""
+        ...
 
 
 def simulate(
@@ -121,7 +104,7 @@ def simulate(
     reference_omega: float = 1.0,
     state_interval_s: float = 0.0,
     optimistic_state: bool = True,
-    observer: LiveObserver | None = None,
+    observer: EngineObserver | None = None,
 ) -> SimulationResult:
     """Simulate ``workload`` on ``cluster`` routed by ``policy``.
 
@@ -160,8 +143,8 @@ def simulate(
         predicted: they enter the view only at a refresh after the KV transfer
         that stored them.
     observer
-        Called at every event and request milestone (:mod:`gametheory.sim.live`: wall-
-        clock pacing, live metrics, router changes); it may stop the run early (only
+        Called at every event and request milestone (:class:`EngineObserver`; the live
+        simulator's paces the run against the wall clock); it may stop the run early (only
         finished requests are reported) and, closed loop, set the concurrency.
 
     Returns
@@ -228,8 +211,8 @@ def simulate(
     m, n_p = cluster.n_decode, cluster.n_prefill
     rng = np.random.default_rng(seed)
     cap_blocks = max(1, capacity // bs)
-    dec = [_Decode(cap_blocks) for _ in range(m)]
-    pre = [_Prefill(max(1, p_capacity // bs)) for _ in range(n_p)]
+    dec = [DecodeState(cap_blocks) for _ in range(m)]
+    pre = [PrefillState(max(1, p_capacity // bs)) for _ in range(n_p)]
     inp = workload.input_tokens.astype(np.float64)
     out = workload.output_tokens.astype(np.int64)
     prompt_blocks = np.ceil(inp / bs)

@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -47,36 +47,13 @@ from gametheory.sim.routing import AdaptivePolicy, KVRouterPolicy, Policy
 from gametheory.sim.serving.cluster import Cluster
 from gametheory.sim.workloads import Workload
 
-__all__ = ["LiveObserver", "LiveRun", "serve_simulation"]
+__all__ = ["LiveRun", "serve_simulation"]
 
 _AHEAD_S = 0.002  # sleep only when the schedule is this far ahead of the wall clock
 
 
 class _Conflict(GameError):
     """A well-formed request the run cannot honour (HTTP 409)."""
-
-
-class LiveObserver(Protocol):
-    """What :func:`~gametheory.sim.engine.simulate` calls while it runs."""
-
-    #: Closed loop: requests kept in flight (read at every event).
-    concurrency: int
-
-    def tick(self, now: float) -> bool:
-        """Before the event at simulated time ``now``; False stops the run."""
-        ...
-
-    def arrived(self, request: int, worker: int, now: float) -> None:
-        """``request`` was routed to decode ``worker``."""
-        ...
-
-    def first_token(self, request: int, ttft_s: float) -> None:
-        """``request`` got its first token ``ttft_s`` after its arrival."""
-        ...
-
-    def finished(self, request: int, worker: int, latency_s: float, ttft_s: float) -> None:
-        """``request`` completed on ``worker`` ``latency_s`` after its arrival."""
-        ...
 
 
 def _parameters(policy: Policy) -> tuple[float, float] | None:
