@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -124,15 +126,32 @@ def _print(rows: list[DemoRow]) -> None:
         print(f"  [{k}] {src}")
 
 
-def run_simulation_demo(out_dir: str | Path, *, verbose: bool = False) -> SimulationStudyResult:
-    """The reduced simulation study, its tables and figures written to ``out_dir``."""
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports one)."""
+    sched_getaffinity = getattr(os, "sched_getaffinity", None)
+    if sched_getaffinity is not None:
+        return len(sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def run_simulation_demo(
+    out_dir: str | Path, *, workers: int = 1, verbose: bool = False
+) -> SimulationStudyResult:
+    """The reduced simulation study, its tables and figures written to ``out_dir``.
+
+    With ``workers > 1`` the sweeps' cells (independent simulations, each seeded on its
+    own) run on that many processes; the figures are the same as on one.
+    """
     from gametheory.sim.studies.study import StudyConfig, simulation_study
 
     def say(msg: str) -> None:
         if verbose:
             print(f"  ... {msg}", flush=True)
 
-    return simulation_study(StudyConfig.reduced(), out_dir=out_dir, progress=say)
+    if workers <= 1:
+        return simulation_study(StudyConfig.reduced(), out_dir=out_dir, progress=say)
+    with ProcessPoolExecutor(workers) as pool:
+        return simulation_study(StudyConfig.reduced(), pool, out_dir=out_dir, progress=say)
 
 
 def _num(x: Any) -> float | None:
@@ -221,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
     study = None
     if args.json:
         if not args.no_sim:
-            study = run_simulation_demo(args.out)
+            study = run_simulation_demo(args.out, workers=args.workers)
         payload: Any = [asdict(r) | {"within_bound": r.within_bound} for r in rows]
         if study is not None:
             payload = {"games": payload, "simulation": simulation_summary(study)}
@@ -232,7 +251,7 @@ def _run(args: argparse.Namespace) -> int:
         if not args.no_sim:
             start = time.perf_counter()
             print(f"\nrunning the reduced simulation study into {args.out}/ ...", flush=True)
-            study = run_simulation_demo(args.out, verbose=True)
+            study = run_simulation_demo(args.out, workers=args.workers, verbose=True)
             _print_study(study)
             print(f"total simulation time {time.perf_counter() - start:.1f} s")
     ok = all(r.within_bound for r in rows) and (study is None or study.converged)
@@ -255,5 +274,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--no-sim", action="store_true", help="skip the simulation study (games only)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=available_cores(),
+        help="processes for the simulation study's independent runs "
+        "(default: the cores available, here %(default)s; 1 runs them in this process)",
     )
     parser.set_defaults(func=_run)
