@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
-from scipy.interpolate import PchipInterpolator
 
+from gametheory._lazy import lazy_module
 from gametheory.costs.base import CostFunction, FloatArray, X, _param
 from gametheory.errors import GameError
+
+if TYPE_CHECKING:
+    from scipy import interpolate
+else:
+    interpolate = lazy_module("scipy.interpolate")  # 0.2 s to import; only tables need it
 
 __all__ = ["Tabulated"]
 
@@ -42,7 +47,7 @@ class Tabulated(CostFunction):
         if np.any(np.diff(xa) <= 0):
             raise GameError("Tabulated xs must be strictly increasing")
         self.xs, self.ys = xa, ya
-        self._pchip = PchipInterpolator(xa, ya, extrapolate=False)
+        self._pchip = interpolate.PchipInterpolator(xa, ya, extrapolate=False)
         self._dpchip = self._pchip.derivative()
         self._ipchip = self._pchip.antiderivative()
         self._end_slope = float(self._dpchip(xa[-1]))

@@ -27,17 +27,22 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sps
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from gametheory._lazy import lazy_module
 from gametheory.costs import MM1, CostFunction, CostVector, Shared, SumCost, as_cost
 from gametheory.errors import GameError
+
+if TYPE_CHECKING:
+    from scipy import optimize
+else:
+    optimize = lazy_module("scipy.optimize")  # 0.15 s to import; one check needs it
 
 __all__ = ["RoutingGame", "RoutingNetwork"]
 
@@ -327,7 +332,7 @@ class RoutingGame:
         )
         cost = np.zeros(n_o * m + 1)
         cost[-1] = -1.0
-        res: Any = linprog(
+        res: Any = optimize.linprog(
             cost,
             A_ub=cap_rows,
             b_ub=self.capacities[limited],
