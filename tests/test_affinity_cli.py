@@ -38,6 +38,6 @@ def test_trace_input_and_errors(
     bad.write_text('{"hash_ids": [1, 2]}\n{"hash_ids": "x"}\n')
     with pytest.raises(TelemetryError, match=r"line 2.*hash_ids"):
         read_hash_ids(bad, 10)
-    assert main(["affinity", "--trace", str(bad)]) == 1
-    assert main(["affinity", "--loads", "0,5"]) == 1
+    assert main(["affinity", "--trace", str(bad)]) == 2
+    assert main(["affinity", "--loads", "0,5"]) == 2
     assert "--loads" in capsys.readouterr().err

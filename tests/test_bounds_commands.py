@@ -51,11 +51,11 @@ def test_issue_commands_in_three_formats(
 
 
 def test_cli_reports_bad_input_with_exit_code_1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bound", "mm1", "--umin", "1", "--rmax", "1"]) == 1
+    assert main(["bound", "mm1", "--umin", "1", "--rmax", "1"]) == 2
     assert "r_max must be below u_min" in capsys.readouterr().err
-    assert main(["bound", "polynomial", "--degree", "-2"]) == 1
+    assert main(["bound", "polynomial", "--degree", "-2"]) == 2
     assert "degree" in capsys.readouterr().err
-    assert main(["bound", "atomic", "--degree", "2", "--players", "0"]) == 1
+    assert main(["bound", "atomic", "--degree", "2", "--players", "0"]) == 2
     assert "n_players" in capsys.readouterr().err
 
 

@@ -61,7 +61,7 @@ def test_open_loop_from_a_mooncake_trace(
 def test_bad_input_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    assert main(["simulate", "--out", str(tmp_path), *argv]) == 1
+    assert main(["simulate", "--out", str(tmp_path), *argv]) == 2
     assert message in capsys.readouterr().err
 
 

@@ -47,7 +47,7 @@ def test_another_grid_in_the_same_folder_is_refused(
 ) -> None:
     assert main(["sweep", "--out", str(tmp_path), *SMALL]) == 0
     changed = [a if a != "40" else "50" for a in SMALL]
-    assert main(["sweep", "--out", str(tmp_path), *changed]) == 1
+    assert main(["sweep", "--out", str(tmp_path), *changed]) == 2
     assert "different grid (fields ['min_requests'] differ)" in capsys.readouterr().err
 
 
@@ -67,15 +67,15 @@ def test_a_toml_grid_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     capsys.readouterr()
     bad = tmp_path / "bad.toml"
     bad.write_text("[grid]\nconcurrency = [2,\n")
-    assert main(["sweep", "--config", str(bad), "--out", str(out)]) == 1
+    assert main(["sweep", "--config", str(bad), "--out", str(out)]) == 2
     assert f"{bad}: not valid TOML" in capsys.readouterr().err
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("concurency = [2]\n")
-    assert main(["sweep", "--config", str(unknown), "--out", str(out)]) == 1
+    assert main(["sweep", "--config", str(unknown), "--out", str(out)]) == 2
     assert "unknown keys ['concurency']" in capsys.readouterr().err
-    assert main(["sweep", "--config", str(tmp_path / "absent.toml"), "--out", str(out)]) == 1
+    assert main(["sweep", "--config", str(tmp_path / "absent.toml"), "--out", str(out)]) == 2
     assert "cannot read" in capsys.readouterr().err
-    assert main(["sweep", "--out", str(out), "--policies", "greedy"]) == 1
+    assert main(["sweep", "--out", str(out), "--policies", "greedy"]) == 2
     assert "unknown policies ['greedy']" in capsys.readouterr().err
 
 
@@ -100,5 +100,5 @@ def test_an_unreachable_scheduler_is_a_clear_error(
 ) -> None:
     pytest.importorskip("distributed", reason="dask.distributed is a test extra")
     args = ["sweep", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"]
-    assert main([*args, "--connect-timeout", "2s", *SMALL]) == 1
+    assert main([*args, "--connect-timeout", "2s", *SMALL]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

@@ -191,17 +191,17 @@ def test_an_unreachable_prometheus_keeps_the_last_decision() -> None:
 
 def test_command_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    assert main(["control", "--prometheus", closed, "--timeout", "1"]) == 1
+    assert main(["control", "--prometheus", closed, "--timeout", "1"]) == 2
     assert "cannot reach Prometheus" in capsys.readouterr().err
-    assert main(["control"]) == 1
+    assert main(["control"]) == 2
     assert "give the Prometheus address" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
     bad.write_text("prometheus = \n")
-    assert main(["control", "--config", str(bad)]) == 1
+    assert main(["control", "--config", str(bad)]) == 2
     assert f"{bad}: not valid TOML" in capsys.readouterr().err
     unknown = tmp_path / "unknown.toml"
     unknown.write_text('prometheus = "x"\n[detector]\nlow = 1\n')
-    assert main(["control", "--config", str(unknown)]) == 1
+    assert main(["control", "--config", str(unknown)]) == 2
     assert "unknown [detector] keys ['low']" in capsys.readouterr().err
 
 

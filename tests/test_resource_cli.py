@@ -20,7 +20,7 @@ def test_pd_game_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_pd_game_command_rejects_overload(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["pd-game", "--load", "200"]) == 1
+    assert main(["pd-game", "--load", "200"]) == 2
     assert "beyond what the whole budget can serve" in capsys.readouterr().err
-    assert main(["pd-game", "--model", "nemotron-340b", "--budget", "20"]) == 1
+    assert main(["pd-game", "--model", "nemotron-340b", "--budget", "20"]) == 2
     assert "multiple of unit" in capsys.readouterr().err

@@ -347,10 +347,10 @@ def test_the_command_line_rejects_a_port_in_use_and_pacing_without_serving(
     server = live.serve(0)
     try:
         port = server.server_address[1]
-        assert main(["simulate", "--serve", str(port), "--requests", "20"]) == 1
+        assert main(["simulate", "--serve", str(port), "--requests", "20"]) == 2
         assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
     finally:
         server.shutdown()
         server.server_close()
-    assert main(["simulate", "--duration", "10"]) == 1
+    assert main(["simulate", "--duration", "10"]) == 2
     assert "add --serve PORT" in capsys.readouterr().err

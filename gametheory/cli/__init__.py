@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gametheory._version import __version__
 from gametheory.errors import GameTheoryError
@@ -39,6 +41,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what is wrong, and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _chosen(argv: Sequence[str]) -> str | None:
     """The subcommand named on the command line, or ``None`` when the top-level help or
     no command comes first."""
@@ -57,12 +66,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     imported and registers its arguments, so ``gametheory --help`` loads no subcommand and
     ``gametheory bound ...`` none of the simulator.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gametheory",
         description="Game theory of disaggregated LLM inference: equilibria, optima, "
         "Price-of-Anarchy bounds and telemetry-based PoA estimates.",
     )
     parser.add_argument("--version", action="version", version=f"gametheory {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error instead of one line"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, summary) in COMMANDS.items():
         if name == command:
@@ -73,18 +85,47 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    One rule for every subcommand: a bad flag or a library error (a
+    :class:`~gametheory.errors.GameTheoryError`, which names the argument, file, line or
+    field) is one line on stderr and exit code 2; any other exception is one line saying
+    how to see its traceback (``--debug``) and exit code 1; a closed output pipe (``|
+    head``) ends the command quietly with 0, Ctrl-C with 130.
+    """
     arguments = sys.argv[1:] if argv is None else list(argv)
-    command = _chosen(arguments)
-    parser = build_parser(command)
-    args = parser.parse_args(arguments)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 2
+    debug = "--debug" in arguments
     try:
+        command = _chosen(arguments)
+        parser = build_parser(command)
+        args = parser.parse_args(arguments)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return 2
         code: int = func(args)
+        sys.stdout.flush()
+    except SystemExit as exc:  # argparse: --help, --version, a bad flag
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    except BrokenPipeError:
+        # the reader went away (| head): say nothing, and let no flush at exit fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("gametheory: interrupted", file=sys.stderr)
+        return 130
     except GameTheoryError as exc:
+        if debug:
+            raise
         print(f"gametheory: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"gametheory: internal error: {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
     return code

@@ -1,0 +1,185 @@
+"""Checks of command-line flags and settings-file keys, one message for both.
+
+Each check takes what the user gave (a flag's text or a TOML value) and returns the
+value to use, or raises :class:`~gametheory.errors.GameError` saying what was expected
+and what came. :func:`flag` turns a check into an argparse ``type=`` (argparse then
+names the flag: ``argument --serve: must be a port in 1-65535, got '99999'``), and
+:func:`setting` reads a settings-file key with the same check, naming the file and key
+(``ctl.toml: serve: must be a port in 1-65535, got 99999``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import urllib.parse
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gametheory.errors import GameError
+
+__all__ = [
+    "Check",
+    "finite_float",
+    "flag",
+    "float_in",
+    "http_url",
+    "int_at_least",
+    "nonnegative_float",
+    "port",
+    "positive_float",
+    "positive_int",
+    "setting",
+]
+
+T = TypeVar("T")
+
+#: A check: the user's value in, the value to use out (or a GameError).
+Check = Callable[[Any], T]
+
+
+def _shown(value: Any) -> str:
+    return repr(value)
+
+
+def _as_float(value: Any, expected: str) -> float:
+    if isinstance(value, bool):
+        raise GameError(f"must be {expected}, got {_shown(value)}")
+    if isinstance(value, (int, float)):
+        number = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else math.inf
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise GameError(f"must be {expected}, got {_shown(value)}") from None
+    else:
+        raise GameError(f"must be {expected}, got {_shown(value)}")
+    if not math.isfinite(number):
+        raise GameError(f"must be {expected} (finite), got {_shown(value)}")
+    return number
+
+
+def _as_int(value: Any, expected: str) -> int:
+    if isinstance(value, bool):
+        raise GameError(f"must be {expected}, got {_shown(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip(), 10)
+        except ValueError:
+            pass
+    # floats (2.5, 1e3), other types: never truncated
+    raise GameError(f"must be {expected}, got {_shown(value)}")
+
+
+def finite_float(value: Any) -> float:
+    """A finite number."""
+    return _as_float(value, "a number")
+
+
+def positive_float(value: Any) -> float:
+    """A finite number > 0."""
+    number = _as_float(value, "a number > 0")
+    if number <= 0:
+        raise GameError(f"must be a number > 0, got {_shown(value)}")
+    return number
+
+
+def nonnegative_float(value: Any) -> float:
+    """A finite number >= 0."""
+    number = _as_float(value, "a number >= 0")
+    if number < 0:
+        raise GameError(f"must be a number >= 0, got {_shown(value)}")
+    return number
+
+
+def float_in(low: float, high: float) -> Check[float]:
+    """A check for a finite number in ``[low, high]``."""
+    expected = f"a number in [{low:g}, {high:g}]"
+
+    def check(value: Any) -> float:
+        number = _as_float(value, expected)
+        if not low <= number <= high:
+            raise GameError(f"must be {expected}, got {_shown(value)}")
+        return number
+
+    return check
+
+
+def int_at_least(low: int, high: int | None = None) -> Check[int]:
+    """A check for a whole number ``>= low`` (and ``<= high`` when given)."""
+    expected = f"a whole number >= {low}" if high is None else f"a whole number in {low}-{high}"
+
+    def check(value: Any) -> int:
+        number = _as_int(value, expected)
+        if number < low or (high is not None and number > high):
+            raise GameError(f"must be {expected}, got {_shown(value)}")
+        return number
+
+    return check
+
+
+positive_int: Check[int] = int_at_least(1)
+
+
+def port(value: Any) -> int:
+    """A TCP port, 1-65535."""
+    number = _as_int(value, "a port in 1-65535")
+    if not 1 <= number <= 65535:
+        raise GameError(f"must be a port in 1-65535, got {_shown(value)}")
+    return number
+
+
+def http_url(value: Any) -> str:
+    """An ``http://`` or ``https://`` URL with a host (and a valid port, if any)."""
+    if not isinstance(value, str):
+        raise GameError(f"must be an http:// or https:// URL, got {_shown(value)}")
+    parts = urllib.parse.urlsplit(value.strip())
+    try:
+        valid_port = parts.port is None or 1 <= parts.port <= 65535
+    except ValueError:
+        valid_port = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not valid_port:
+        raise GameError(f"must be an http:// or https:// URL, got {_shown(value)}")
+    return value.strip()
+
+
+def flag(check: Check[T], name: str | None = None) -> Callable[[str], T]:
+    """``check`` as an argparse ``type=``: argparse names the flag in its error."""
+
+    def parse(text: str) -> T:
+        try:
+            return check(text)
+        except GameError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name or getattr(check, "__name__", "value")
+    return parse
+
+
+def setting(
+    table: Mapping[str, Any],
+    key: str,
+    check: Check[T],
+    default: T,
+    *,
+    source: Path | str | None = None,
+    section: str = "",
+) -> T:
+    """The value of ``key`` in a settings table, checked, or ``default`` when absent.
+
+    Raises
+    ------
+    GameError
+        ``"{source}: {section}.{key}: <what check says>"``.
+    """
+    if key not in table:
+        return default
+    try:
+        return check(table[key])
+    except GameError as exc:
+        where = f"{section}.{key}" if section else key
+        prefix = f"{source}: " if source is not None else ""
+        raise GameError(f"{prefix}{where}: {exc}") from None
