@@ -155,7 +155,7 @@ def flag(check: Check[T], name: str | None = None) -> Callable[[str], T]:
         except GameError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
-    parse.__name__ = name or getattr(check, "__name__", "value")
+    parse.__name__ = name if name is not None else str(getattr(check, "__name__", "value"))
     return parse
 
 
