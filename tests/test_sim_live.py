@@ -75,11 +75,15 @@ class Served:
         self.thread = threading.Thread(target=lambda: self.result.append(live.run()), daemon=True)
         self.thread.start()
 
-    def close(self) -> LiveRunResult:
+    def stop(self) -> None:
+        """Stop the run and the server (whatever state the test left them in)."""
         self.live.stop.set()
         self.thread.join(30)
         self.server.shutdown()
         self.server.server_close()
+
+    def close(self) -> LiveRunResult:
+        self.stop()
         assert not self.thread.is_alive() and self.result
         return self.result[0]
 
@@ -90,7 +94,7 @@ def served() -> Iterator[Served]:
     s = Served(live)
     yield s
     if s.thread.is_alive():
-        s.close()
+        s.stop()
 
 
 def _until(condition: Any, timeout_s: float, what: str) -> None:
@@ -103,7 +107,9 @@ def _until(condition: Any, timeout_s: float, what: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_loop_switches_the_router_at_the_knee_and_back(served: Served, tmp_path: Path) -> None:
+def test_the_loop_switches_the_router_at_the_knee_and_back(
+    prometheus_binary: str, served: Served, tmp_path: Path
+) -> None:
     proc, prometheus = start_prometheus(tmp_path, served.server.server_address[1])
     records: list[dict[str, Any]] = []
     detector = EWMADetector(0.5, 1.0, alpha=0.6, min_dwell_s=0.0)
