@@ -94,6 +94,7 @@ DECISIONS: tuple[Column, ...] = (
     Column("decode_blocks", "float64", "blocks", "decode blocks active on the worker (load)"),
     Column("cached_blocks", "float64", "blocks", "prefix blocks already cached (overlap)"),
     Column("chosen", "bool", "", "the router selected this candidate"),
+    Column("stage", "string", "", "worker pool of the decision (prefill, decode), <NA> if one"),
     Column("source", "string", "", "file the row was read from"),
 )
 

@@ -7,12 +7,18 @@ format                    recognised by
 ========================  ==============================================================
 ``aiperf-jsonl``          ``.jsonl`` whose first record has a ``metrics`` object
 ``aiperf-json``           JSON with ``records``, ``schema_version`` or aiperf metric keys
+``aiperf-server-metrics`` aiperf 0.13's ``server_metrics_export.json`` (``metrics_phase``)
 ``genai-perf-json``       the same, named ``*genai_perf*``
 ``aiperf-csv``            CSV whose first field is ``Metric`` (``*genai_perf*``: genai-perf)
 ``aiconfigurator``        CSV with ``silicon_ttft_ms`` and ``silicon_data_source`` columns
 ``prometheus``            text with ``# TYPE`` / ``# HELP`` lines (``.prom``, ``.txt``, ...)
 ``router-log``            text with ``Formula for`` / ``Selected worker`` lines
 ========================  ==============================================================
+
+aiperf 0.13's artifact folder holds ``profile_export.jsonl`` (requests),
+``profile_export_aiperf.json`` (the summary row; the CSV beside it is not read twice)
+and ``server_metrics_export.json``, read as one scrape of ``samples`` (the CSV of the
+same export is not read twice either).
 
 A folder is walked recursively; every recognised file is read, Prometheus scrapes of
 one folder form one time series (in name order), and a per-request file without an
@@ -33,6 +39,7 @@ from gametheory.telemetry.aggregate import deployment_from_path, summarize_reque
 from gametheory.telemetry.files import find_beside, plain_name, read_head
 from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
 from gametheory.telemetry.readers.aiperf import read_aiperf_aggregate, read_aiperf_records
+from gametheory.telemetry.readers.aiperf_server import read_aiperf_server_metrics
 from gametheory.telemetry.readers.genai_perf import read_genai_perf
 from gametheory.telemetry.readers.prometheus import read_prometheus
 from gametheory.telemetry.readers.router_logs import read_router_log
@@ -44,6 +51,7 @@ __all__ = ["FORMATS", "TelemetryData", "detect_format", "load"]
 FORMATS = (
     "aiperf-jsonl",
     "aiperf-json",
+    "aiperf-server-metrics",
     "aiperf-csv",
     "genai-perf-json",
     "genai-perf-csv",
@@ -100,6 +108,8 @@ def detect_format(path: str | Path) -> str | None:
         stripped = head.lstrip()
         if not stripped.startswith("{"):
             return None
+        if '"metrics_phase"' in head or name.startswith("server_metrics_export"):
+            return "aiperf-server-metrics"
         keys = ('"records"', '"schema_version"', '"request_latency"', '"time_to_first_token"')
         if any(k in head for k in keys):
             return "genai-perf-json" if genai else "aiperf-json"
@@ -168,12 +178,20 @@ def load(
         "genai-perf-json": ("sweep", read_genai_perf),
         "genai-perf-csv": ("sweep", read_genai_perf),
         "aiconfigurator": ("sweep", read_aiconfigurator),
+        "aiperf-server-metrics": ("samples", read_aiperf_server_metrics),
         "router-log": ("decisions", read_router_log),
     }
     for i, f in enumerate(files):
         if progress is not None:
             progress(i, len(files), f)
         fmt = detect_format(f)
+        if (
+            fmt is None
+            and plain_name(f).startswith("server_metrics_export.")
+            and find_beside(f, "server_metrics_export.json")
+        ):
+            notes.append(f"{f}: the JSON export beside it was used instead")
+            continue
         if fmt is None:
             notes.append(f"not a recognised telemetry file: {f}")
             continue

@@ -13,6 +13,19 @@ New shape::
         prefill_load_scale * adjusted_prefill_blocks + decode_blocks = <w> * <p> + <d>
         (raw_prefill_blocks: <r>, overlap_credit_blocks: <c>)
 
+Structured shape (Dynamo 1.6, ``dynamo_kv_router::scheduling::selector``), one line per
+decision of each stage, the chosen worker only::
+
+    Selected worker router_mode="kv" request_id="<id>" worker_id=<worker>
+        worker_type=prefill|decode dp_rank=<r> logit=<x> effective_cached_blocks=<n>
+        host_pinned_blocks=<h> disk_blocks=<k> total_kv_blocks=Some(<t>)
+
+(the decode line has no ``effective_cached_blocks`` or ``total_kv_blocks``). Each such
+line is one decision with a single, chosen candidate: ``cost`` is the logit,
+``cached_blocks`` the effective cached blocks, ``stage`` the worker type, and a
+worker of a data-parallel rank other than 0 is named ``<worker>-dp<r>``. The other
+candidates' costs are not in this log.
+
 ANSI colour codes are stripped. Consecutive candidate lines followed by a ``Selected
 worker`` line form one decision; the logit is the router's cost (lower is better), its
 prefill part ``w * p`` depends on the request and its decode part ``d`` on the worker's
@@ -49,12 +62,53 @@ _SELECTED = re.compile(
     + _NUM
     + r")"
 )
+_STRUCTURED = re.compile(r"Selected worker\s+router_mode=")
+_PAIR = re.compile(r"(\w+)=(\"(?:[^\"\\]|\\.)*\"|\S+)")
+_SOME = re.compile(r"^Some\((.*)\)$")
 _TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}T[\d:.]+Z?)")
 _REQUEST = re.compile(r"request_id[=:]\s*\"?(?P<rid>[\w.-]+)")
 
 
 def _num(text: str | None) -> float:
     return float("nan") if text is None else parse_number(text)
+
+
+def _field(pairs: dict[str, str], key: str) -> float:
+    """A numeric ``key=value`` field (``Some(x)`` unwrapped, ``None`` as NaN)."""
+    text = pairs.get(key)
+    if text is None or text == "None":
+        return float("nan")
+    some = _SOME.match(text)
+    return parse_number(some.group(1) if some else text)
+
+
+def _structured(line: str, stamp: str | None) -> dict[str, Any] | str:
+    """The decision row of a Dynamo 1.6 ``Selected worker`` line, or why it is skipped."""
+    pairs = {k: v.strip('"') for k, v in _PAIR.findall(line[line.index("Selected worker") :])}
+    worker = pairs.get("worker_id")
+    if worker is None or "logit" not in pairs:
+        return "malformed Selected line"
+    try:
+        cost, cached, rank = _field(pairs, "logit"), _field(pairs, "effective_cached_blocks"), 0.0
+        if "dp_rank" in pairs:
+            rank = _field(pairs, "dp_rank")
+    except ValueError:
+        return "unparseable number in Selected line"
+    if not np.isfinite(cost):
+        return "NaN or infinite cost term"
+    if cost < 0 or (np.isfinite(cached) and cached < 0):
+        return "negative cost term"
+    if np.isfinite(rank) and rank > 0:
+        worker = f"{worker}-dp{int(rank)}"
+    return {
+        "time": stamp,
+        "request_id": pairs.get("request_id"),
+        "worker": worker,
+        "cost": cost,
+        "cached_blocks": cached,
+        "chosen": True,
+        "stage": pairs.get("worker_type"),
+    }
 
 
 def parse_router_lines(lines: list[str], source: str, skips: Skips) -> pd.DataFrame:
@@ -113,6 +167,15 @@ def parse_router_lines(lines: list[str], source: str, skips: Skips) -> pd.DataFr
                     "cached_blocks": cached,
                 }
             )
+            continue
+        if _STRUCTURED.search(line):
+            drop_pending("candidate lines without a Selected line")
+            row = _structured(line, stamp)
+            if isinstance(row, str):
+                skips.add(row, lineno)
+                continue
+            rows.append({**row, "decision": decision})
+            decision += 1
             continue
         s = _SELECTED.search(line)
         if s is None:
