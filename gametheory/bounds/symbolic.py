@@ -23,6 +23,7 @@ from typing import Any
 import sympy as sp
 
 from gametheory.bounds._common import latex_of
+from gametheory.bounds.expressions import parse_expression
 from gametheory.bounds.results import BoundResult
 from gametheory.costs import CostFunction
 from gametheory.errors import GameError
@@ -47,13 +48,22 @@ def _as_expr(cost: sp.Expr | str | CostFunction) -> sp.Expr:
     if isinstance(cost, CostFunction):
         return cost.expr()
     if isinstance(cost, str):
-        try:
-            return sp.sympify(cost)
-        except (sp.SympifyError, SyntaxError, TypeError) as exc:
-            raise GameError(f"cost {cost!r} is not a valid sympy expression: {exc}") from exc
+        return parse_expression(cost)
     if isinstance(cost, sp.Basic):
         return cost
     raise GameError(f"cost must be a sympy expression, a string or a CostFunction, got {cost!r}")
+
+
+def _as_bound(r_max: sp.Expr | float | str) -> sp.Expr:
+    if isinstance(r_max, str):
+        return parse_expression(r_max)
+    if isinstance(r_max, sp.Basic):
+        return r_max
+    if isinstance(r_max, bool) or not isinstance(r_max, (int, float)):
+        raise GameError(f"r_max must be a number, a string or a sympy expression, got {r_max!r}")
+    if not math.isfinite(r_max) or r_max <= 0:
+        raise GameError(f"r_max must be a finite number > 0, got {r_max!r}")
+    return sp.sympify(r_max)  # a number: nothing to evaluate
 
 
 def _stationary_points(c: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
@@ -116,8 +126,9 @@ def symbolic_pigou_bound(
     Parameters
     ----------
     cost
-        The cost ``c(x)``: a sympy expression or string (``"a + b*x**d"``) whose other
-        symbols are parameters (assumed positive), or a library cost function.
+        The cost ``c(x)``: a sympy expression or string (``"a + b*x**d"``, read by
+        :func:`~gametheory.bounds.expressions.parse_expression`, never evaluated) whose
+        other symbols are parameters (assumed positive), or a library cost function.
     x
         Name of the load variable.
     r_max
@@ -141,8 +152,8 @@ def symbolic_pigou_bound(
     Roughgarden, JCSS 67(2) 2003, Section 3 (the Pigou bound) and the polynomial class.
     """
     raw = _as_expr(cost)
-    c, xs = _positive(sp.sympify(raw), x)
-    rmax = None if r_max is None else _positive(sp.sympify(r_max), x)[0]
+    c, xs = _positive(raw, x)
+    rmax = None if r_max is None else _positive(_as_bound(r_max), x)[0]
     steps: dict[str, str] = {"cost": latex_of(c)}
     if xs not in c.free_symbols:
         return _result(sp.Integer(1), c, steps, "constant cost: every flow is optimal")
