@@ -23,7 +23,7 @@ from typing import Any
 import sympy as sp
 
 from gametheory.bounds._common import latex_of
-from gametheory.bounds.expressions import parse_expression
+from gametheory.costs.expressions import parse_expression
 from gametheory.bounds.results import BoundResult
 from gametheory.costs import CostFunction
 from gametheory.errors import GameError
@@ -127,7 +127,7 @@ def symbolic_pigou_bound(
     ----------
     cost
         The cost ``c(x)``: a sympy expression or string (``"a + b*x**d"``, read by
-        :func:`~gametheory.bounds.expressions.parse_expression`, never evaluated) whose
+        :func:`~gametheory.costs.expressions.parse_expression`, never evaluated) whose
         other symbols are parameters (assumed positive), or a library cost function.
     x
         Name of the load variable.

@@ -14,12 +14,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gametheory._version import __version__
 from gametheory.errors import GameTheoryError
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main", "progress_bar"]
 
 #: Each subcommand, in the order ``gametheory --help`` lists them: the module under
 #: ``gametheory.cli`` that registers it and the one-line summary of the listing.
@@ -38,7 +38,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulate", "simulate a disaggregated cluster and write its telemetry"),
     "sweep": ("sweep", "run a resumable grid of simulations (locally or on a Dask cluster)"),
     "control": ("control", "run the adaptive router controller against Prometheus"),
+    "deploy": ("deploy", "start a real Dynamo xPyD deployment of mocker workers, load it"),
 }
+
+
+def progress_bar(total: int, unit: str, quiet: bool = False) -> Any:
+    """A ``tqdm`` bar of ``total`` ``unit`` on standard error when it is a terminal and
+    ``quiet`` is False; else None (nothing in pipes and logs)."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,23 +1,30 @@
-"""Checks of command-line flags and settings-file keys, one message for both.
+"""Settings files and checks of command-line flags and settings keys, one message for both.
 
 Each check takes what the user gave (a flag's text or a TOML value) and returns the
 value to use, or raises :class:`~gametheory.errors.GameError` saying what was expected
 and what came. :func:`flag` turns a check into an argparse ``type=`` (argparse then
 names the flag: ``argument --serve: must be a port in 1-65535, got '99999'``), and
 :func:`setting` reads a settings-file key with the same check, naming the file and key
-(``ctl.toml: serve: must be a port in 1-65535, got 99999``).
+(``ctl.toml: serve: must be a port in 1-65535, got 99999``). :func:`read_toml` reads a
+subcommand's settings file, naming unknown keys.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from pathlib import Path
 from typing import Any, TypeVar
 
 from gametheory.errors import GameError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 __all__ = [
     "Check",
@@ -30,6 +37,7 @@ __all__ = [
     "port",
     "positive_float",
     "positive_int",
+    "read_toml",
     "setting",
 ]
 
@@ -183,3 +191,36 @@ def setting(
         where = f"{section}.{key}" if section else key
         prefix = f"{source}: " if source is not None else ""
         raise GameError(f"{prefix}{where}: {exc}") from None
+
+
+def read_toml(path: Path, known: Mapping[str, Set[str]]) -> dict[str, Any]:
+    """The table of ``path``, checked against ``known`` keys per section ("" for the top).
+
+    Raises
+    ------
+    GameError
+        Naming the file when it cannot be read, is not UTF-8 text, is not valid TOML (with
+        the parser's line and column), has a section that is not a table or a key that is
+        not known.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise GameError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise GameError(
+            f"{path}: not UTF-8 text (byte {exc.start}): TOML files are UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GameError(f"{path}: not valid TOML: {exc}") from None
+    for section, keys in known.items():
+        table = data if not section else data.get(section, {})
+        if not isinstance(table, dict):
+            raise GameError(f"{path}: {section} must be a table ([{section}]), got {table!r}")
+        unknown = sorted(set(table) - set(keys))
+        if unknown:
+            where = f"[{section}] " if section else ""
+            raise GameError(
+                f"{path}: unknown {where}keys {unknown}; expected some of {sorted(keys)}"
+            )
+    return data

@@ -28,7 +28,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from gametheory.cli._toml import read_toml
+from gametheory.cli._checks import read_toml
 from gametheory.control.detector import EWMADetector, Regime
 from gametheory.control.policy import AdaptiveController
 from gametheory.control.service import (

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from gametheory.cli._progress import progress_bar
+from gametheory.cli import progress_bar
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.engine import simulate
 from gametheory.sim.live import LiveRun

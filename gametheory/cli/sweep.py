@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from gametheory.cli._progress import progress_bar
-from gametheory.cli._toml import read_toml
+from gametheory.cli import progress_bar
+from gametheory.cli._checks import read_toml
 from gametheory.cli.simulate import add_deployment_arguments, write_table
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.routing import POLICIES
