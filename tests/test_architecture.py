@@ -28,7 +28,8 @@ LAYERS = [
     ("gametheory.telemetry", 4),
     ("gametheory.control", 5),
     ("gametheory.sim", 6),
-    ("gametheory.cli", 7),
+    ("gametheory.deploy", 7),
+    ("gametheory.cli", 8),
 ]
 
 
@@ -42,7 +43,7 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def _layer(module: str) -> int:
     if module == "gametheory":
-        return 8
+        return 9
     for prefix, layer in LAYERS:
         if module == prefix or module.startswith(prefix + "."):
             return layer

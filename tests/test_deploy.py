@@ -1,0 +1,151 @@
+"""The Dynamo deployment launcher's parts that need no Dynamo: the model folder, the
+mocker's timing tables, the deployment spec and the aiperf command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gametheory.deploy import DeploymentSpec, build_model_folder, mocker_timing_tables
+from gametheory.deploy.launcher import DynamoDeployment
+from gametheory.deploy.loadgen import aiperf_command
+from gametheory.deploy.model_folder import tokenizer_vocabulary
+from gametheory.deploy.timing import NPZ_KEYS, write_mocker_timing
+from gametheory.errors import GameError
+from gametheory.sim.serving.step_time import StepTimeModel
+
+tokenizers = pytest.importorskip("tokenizers", reason="the tokenizers package is not installed")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_folder(tmp_path_factory.mktemp("model"), "Llama-3.1-70B")
+
+
+def test_model_folder_has_the_shapes_of_the_model(model_dir: Path) -> None:
+    config = json.loads((model_dir / "config.json").read_text())
+    assert (config["num_hidden_layers"], config["num_attention_heads"]) == (80, 64)
+    assert (config["num_key_value_heads"], config["head_dim"], config["hidden_size"]) == (
+        8,
+        128,
+        8192,
+    )
+    assert config["vocab_size"] == 128256
+    tok_config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    assert "chat_template" in tok_config
+    assert not list(model_dir.glob("*.safetensors"))
+
+
+def test_tokenizer_round_trips_text_and_every_sampled_id(model_dir: Path) -> None:
+    tok = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    assert tok.get_vocab_size() == 128256
+    text = "To be, or not to be: that is the question.\n\tWhether 'tis nobler"
+    enc = tok.encode(text)
+    assert len(enc.ids) == len(text)
+    assert tok.decode(enc.ids) == text
+    ids = np.random.default_rng(0).integers(3, 128256, size=2000).tolist()
+    decoded = tok.decode(ids)
+    assert len(decoded) == len(ids)
+    assert tok.encode(decoded).ids == ids
+
+
+def test_vocabulary_is_distinct_and_checked() -> None:
+    vocab = tokenizer_vocabulary(1000)
+    assert len(vocab) == 1000 and sorted(vocab.values()) == list(range(1000))
+    assert all(len(t) == 1 for t in vocab if not t.startswith("<"))
+    with pytest.raises(GameError, match="vocab_size"):
+        tokenizer_vocabulary(10)
+    with pytest.raises(GameError, match="vocab_size"):
+        tokenizer_vocabulary("1000")  # type: ignore[arg-type]
+
+
+def test_model_folder_rejects_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(GameError, match="unknown model"):
+        build_model_folder(tmp_path / "m", "GPT-9")
+    with pytest.raises(GameError, match="max_len"):
+        build_model_folder(tmp_path / "m", max_len=0)
+
+
+def test_timing_tables_are_the_step_time_model() -> None:
+    step = StepTimeModel.build("Llama-3.1-70B", "B200", 4)
+    t = mocker_timing_tables(step, kv_tokens=100_000, max_batch=48, resolution=16)
+    assert set(t) == set(NPZ_KEYS)
+    assert t["decode_itl"].shape == (16, 16)
+    assert t["prefill_ttft_ms"] == pytest.approx(step.prefill_time(t["prefill_isl"]) * 1e3)
+    i, j = 9, 4
+    batch = min(max(t["decode_active_kv_tokens"][i] / t["decode_context_length"][j], 1), 48)
+    expected = step.decode_step_time(batch, t["decode_active_kv_tokens"][i]) * 1e3
+    assert t["decode_itl"][i, j] == pytest.approx(expected)
+    assert np.all(np.diff(t["prefill_ttft_ms"]) >= 0)
+    with pytest.raises(GameError, match="resolution"):
+        mocker_timing_tables(step, kv_tokens=10, resolution=1)
+    with pytest.raises(GameError, match="kv_tokens"):
+        mocker_timing_tables(step, kv_tokens=-1)
+
+
+def test_timing_npz_has_the_keys_the_mocker_checks(tmp_path: Path) -> None:
+    step = StepTimeModel.build("Llama-3.1-70B", "B200", 4)
+    path = write_mocker_timing(tmp_path / "t.npz", step, kv_tokens=50_000, resolution=8)
+    with np.load(path) as data:
+        assert set(data.files) == set(NPZ_KEYS)
+    with pytest.raises(GameError, match=r"\.npz"):
+        write_mocker_timing(tmp_path / "t.bin", step, kv_tokens=50_000)
+
+
+def test_spec_from_topology_and_its_simulator_twin() -> None:
+    spec = DeploymentSpec.build("1P/2D", speedup_ratio=0.5)
+    assert (spec.n_prefill, spec.n_decode, spec.topology) == (1, 2, "1P/2D")
+    cluster = spec.cluster()
+    assert cluster.decode.tp == 4 and cluster.decode_batch_limit == spec.max_num_seqs
+    assert spec.kv_blocks() == int(cluster.decode.kv_capacity_tokens() // 64)
+    assert spec.as_dict()["kv_blocks"] == spec.kv_blocks()
+
+
+@pytest.mark.parametrize(
+    ("topology", "options", "field"),
+    [
+        ("1P", {}, "topology"),
+        ("0P2D", {}, "topology"),
+        ("1P2D", {"speedup_ratio": 0}, "speedup_ratio"),
+        ("1P2D", {"speedup_ratio": float("nan")}, "speedup_ratio"),
+        ("1P2D", {"tp": 0}, "tp"),
+        ("1P2D", {"block_size": 2.5}, "block_size"),
+        ("1P2D", {"router_mode": "best"}, "router_mode"),
+        ("1P2D", {"colour": "red"}, "colour"),
+        ("1P2D", {"frontend_args": ("--x", 3)}, "frontend_args"),
+        ("1P2D", {"gpu": "TPU"}, "TPU"),
+    ],
+)
+def test_spec_rejects_bad_options(topology: str, options: dict[str, object], field: str) -> None:
+    with pytest.raises(GameError, match=field):
+        DeploymentSpec.build(topology, **options)
+
+
+def test_commands_stay_on_loopback(tmp_path: Path) -> None:
+    d = DynamoDeployment(DeploymentSpec.build("1P2D"), tmp_path)
+    d.port = 12345
+    cmds = d.commands()
+    assert set(cmds) == {"frontend", "prefill", "decode"}
+    front = cmds["frontend"]
+    assert front[front.index("--http-host") + 1] == "127.0.0.1"
+    assert cmds["decode"][cmds["decode"].index("--num-workers") + 1] == "2"
+    env = d.environment()
+    assert env["DYN_TCP_RPC_HOST"] == env["DYN_EVENT_PLANE_HOST"] == "127.0.0.1"
+    assert env["HF_HUB_OFFLINE"] == "1" and env["HOME"].startswith(str(tmp_path))
+
+
+def test_aiperf_command_is_the_measured_benchmark() -> None:
+    argv = aiperf_command(
+        "http://127.0.0.1:8000", "llama", "/m", "/out", concurrency=16, request_count=200
+    )
+    assert argv[:2] == ["aiperf", "profile"]
+    for flag, value in (("--concurrency", "16"), ("--output-tokens-mean", "128")):
+        assert argv[argv.index(flag) + 1] == value
+    assert "--streaming" in argv and "ignore_eos:true" in argv
+    with pytest.raises(GameError, match="loopback"):
+        aiperf_command("http://10.0.0.1:80", "m", "/m", "/o", concurrency=1, request_count=1)
+    with pytest.raises(GameError, match="concurrency"):
+        aiperf_command("http://127.0.0.1:1", "m", "/m", "/o", concurrency=0, request_count=1)
