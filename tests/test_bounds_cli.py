@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from gametheory.cli.bound import register
-from gametheory.errors import GameTheoryError
+from gametheory.cli import main
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gametheory")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-    except GameTheoryError:
-        return 1
-    return code
+    return main(argv)
 
 
 def test_polynomial_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,8 +36,8 @@ def test_atomic_weighted_and_closed_form(capsys: pytest.CaptureFixture[str]) -> 
 def test_mm1_latex_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["bound", "mm1", "--umin", "1", "--rmax", "0.9", "--latex"]) == 0
     assert capsys.readouterr().out.strip() == r"\frac{1}{2} + \frac{\sqrt{10}}{2}"
-    assert run(["bound", "mm1", "--umin", "1", "--rmax", "1.2"]) == 1
-    assert run(["bound", "polynomial", "--degree", "-1"]) == 1
+    assert run(["bound", "mm1", "--umin", "1", "--rmax", "1.2"]) == 2
+    assert run(["bound", "polynomial", "--degree", "-1"]) == 2
 
 
 def test_bpr_smoothness_symbolic(capsys: pytest.CaptureFixture[str]) -> None:

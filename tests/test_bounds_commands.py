@@ -17,6 +17,7 @@ from gametheory.bounds import (
 )
 from gametheory.bounds.results import BoundCheckResult, BoundResult
 from gametheory.cli import main
+from gametheory.errors import GameError
 
 COMMANDS = [
     (
@@ -50,13 +51,39 @@ def test_issue_commands_in_three_formats(
     assert float(sp.sympify(data["expr"])) == pytest.approx(value, abs=1e-6)
 
 
-def test_cli_reports_bad_input_with_exit_code_1(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_bad_input_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bound", "mm1", "--umin", "1", "--rmax", "1"]) == 2
     assert "r_max must be below u_min" in capsys.readouterr().err
     assert main(["bound", "polynomial", "--degree", "-2"]) == 2
-    assert "degree" in capsys.readouterr().err
+    assert "argument --degree: must be a number >= 0, got '-2'" in capsys.readouterr().err
     assert main(["bound", "atomic", "--degree", "2", "--players", "0"]) == 2
-    assert "n_players" in capsys.readouterr().err
+    assert "argument --players: must be a whole number >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["polynomial", "--degree", "1e400"], "argument --degree: must be a number >= 0 (finite)"),
+        (["polynomial", "--degree", "nan"], "argument --degree: must be a number >= 0 (finite)"),
+        (["mm1", "--umin", "inf", "--rmax", "1"], "argument --umin: must be a number > 0 (finite)"),
+        (["bpr", "--rho", "-1"], "argument --rho: must be a number > 0, got '-1'"),
+        (["atomic", "--degree", "2", "--players", "2.5"], "argument --players: must be a whole"),
+        (["atomic", "--degree", "2", "--players", "100000"], "n_players = 100000 needs 5e+14 rows"),
+        (["smoothness", "--degree", "1", "--players", "100000"], "n_players = 100000 needs 2e+10"),
+    ],
+)
+def test_bound_parameters_out_of_range_or_too_large(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    assert main(["bound", *argv]) == 2  # refused at once: nothing is allocated
+    assert named in capsys.readouterr().err
+
+
+def test_the_api_refuses_integers_beyond_a_float() -> None:
+    with pytest.raises(GameError, match="must be a finite number"):
+        polynomial_bound(10**400)
+    with pytest.raises(GameError, match="must be a finite number"):
+        mm1_bound(10**400, 1.0)
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,12 @@ def test_open_loop_from_a_mooncake_trace(
         (["--topology", "2X"], "a topology is written like 1P5D"),
         (["--topology", "0P3D"], "a topology is written like 1P5D"),
         (["--rate", "2", "--trace", "t.jsonl"], "give one"),
-        (["--concurrency", "0"], "--concurrency must be >= 1"),
+        (["--concurrency", "0"], "argument --concurrency: must be a whole number >= 1, got '0'"),
+        (["--requests", "0"], "argument --requests: must be a whole number >= 1, got '0'"),
+        (["--input-tokens", "2.5"], "argument --input-tokens: must be a whole number >= 1"),
+        (["--omega", "nan"], "argument --omega: must be a number >= 0 (finite), got 'nan'"),
+        (["--rate", "1e400"], "argument --rate: must be a number > 0 (finite)"),
+        (["--serve", "99999"], "argument --serve: must be a port in 1-65535, got '99999'"),
     ],
 )
 def test_bad_input_is_a_clear_error(

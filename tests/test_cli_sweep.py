@@ -102,3 +102,76 @@ def test_an_unreachable_scheduler_is_a_clear_error(
     args = ["sweep", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"]
     assert main([*args, "--connect-timeout", "2s", *SMALL]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_damaged_cells_are_named_and_recomputed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--out", str(out), *SMALL]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(out / "sweep.csv")
+    cells = sorted((out / "cells").glob("*.json"))
+    cells[0].write_text("")  # empty
+    cells[1].write_text('{"concurrency": 2, "poa_h')  # cut short
+    cells[2].write_text("[1, 2]")  # JSON of another shape
+    assert main(["sweep", "--out", str(out), *SMALL]) == 0
+    err = capsys.readouterr().err
+    assert "4 cells: 1 already done, 3 to run" in err
+    assert f"3 damaged cell files in {out / 'cells'} are recomputed: " in err
+    assert cells[0].name in err and cells[1].name in err and cells[2].name in err
+    again = pd.read_csv(out / "sweep.csv")
+    pd.testing.assert_frame_equal(again, table)  # the same rows, recomputed
+    assert not list((out / "cells").glob("*.part"))
+    (out / "grid.json").write_text("{not json")
+    assert main(["sweep", "--out", str(out), *SMALL]) == 2
+    assert "grid.json: damaged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--omegas", "nan"], "omegas: must be a number (finite), got 'nan'"),
+        (["--concurrency", "2.5"], "concurrency: must be a whole number >= 0, got '2.5'"),
+        (["--workers", "0"], "argument --workers: must be a whole number >= 1, got '0'"),
+        (["--min-requests", "1e400"], "argument --min-requests: must be a whole number >= 1"),
+    ],
+)
+def test_bad_flags_are_refused_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], named: str
+) -> None:
+    assert main(["sweep", "--out", str(tmp_path / "s"), *SMALL, *flags]) == 2
+    assert named in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('requests_per_user = "x"', "requests_per_user: must be a whole number >= 0, got 'x'"),
+        ("seeds = [1.5]", "seeds: must be a whole number >= 0, got 1.5"),
+        ("omegas = [1e400]", "omegas: must be a number (finite), got inf"),
+        ("optimistic_state = 1", "optimistic_state: must be true or false, got 1"),
+        ("requests_per_user = 0", "requests_per_user must be a whole number >= 1, got 0"),
+        ("grid = 5", "grid must be a table ([grid]), got 5"),
+    ],
+)
+def test_bad_settings_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, named: str
+) -> None:
+    config = tmp_path / "grid.toml"
+    config.write_text(toml + "\n")
+    assert main(["sweep", "--config", str(config), "--out", str(tmp_path / "s")]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_a_settings_file_that_is_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "grid.toml"
+    config.write_bytes(b"seeds = [1]\n# caf\xe9\n")
+    assert main(["sweep", "--config", str(config), "--out", str(tmp_path / "s")]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"gametheory: error: {config}: not UTF-8 text (byte 17): TOML files are UTF-8"
+    )

@@ -22,6 +22,7 @@ The last small LP is optimal for the full one and its duals certify ``mu*``.
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -31,7 +32,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linprog
 
 from gametheory.bounds._basis import BasisLike, basis_labels, resolve_basis, tabulate_basis
-from gametheory.bounds._common import as_count, latex_of
+from gametheory.bounds._common import as_count, check_lp_rows, latex_of
 from gametheory.bounds.results import BoundResult
 from gametheory.errors import SolverError
 
@@ -187,6 +188,8 @@ def exact_poa_lp(
     """
     n = as_count(n_players, "n_players")
     funcs = resolve_basis(basis, degree)
+    # (a, x, b) >= 0 with 1 <= a + x + b <= n: C(n + 3, 3) - 1 triples per basis function
+    check_lp_rows(len(funcs) * (math.comb(n + 3, 3) - 1), n, "exact PoA")
     table = tabulate_basis(funcs, n)
     rows = lp_constraints(n, table)
     a_mat, ub = rows["A"], rows["ub"]

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linprog
 
 from gametheory.bounds._basis import BasisLike, basis_labels, resolve_basis, tabulate_basis
-from gametheory.bounds._common import as_count
+from gametheory.bounds._common import as_count, check_lp_rows
 from gametheory.bounds.results import BoundResult
 from gametheory.errors import SolverError
 
@@ -74,6 +74,7 @@ def smoothness_bound(
     """
     n = as_count(n_players, "n_players")
     funcs = resolve_basis(basis, degree)
+    check_lp_rows(len(funcs) * (n + 1) ** 2, n, "smoothness")
     table = tabulate_basis(funcs, n + 1, monotone=True)
     r = np.arange(n + 1)
     x, y = (v.ravel() for v in np.meshgrid(r, r, indexing="ij"))

@@ -23,9 +23,9 @@ from typing import Any
 import sympy as sp
 
 from gametheory.bounds._common import latex_of
-from gametheory.costs.expressions import parse_expression
 from gametheory.bounds.results import BoundResult
 from gametheory.costs import CostFunction
+from gametheory.costs.expressions import parse_expression
 from gametheory.errors import GameError
 
 __all__ = ["symbolic_pigou_bound"]

@@ -13,6 +13,13 @@ import argparse
 import json
 from pathlib import Path
 
+from gametheory.cli._checks import (
+    flag,
+    int_at_least,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+)
 from gametheory.costs import BPR
 from gametheory.errors import GameError, TelemetryError
 from gametheory.games.affinity.game import AffinityRoutingGame
@@ -137,20 +144,47 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "affinity",
         description=__doc__,
     )
-    p.add_argument("--workers", type=int, default=5, help="number of workers (default 5)")
-    p.add_argument("--knee", type=float, default=10.0, help="requests per worker at the knee")
-    p.add_argument("--requests", type=int, default=100, help="arrivals (trace records) used")
-    p.add_argument("--groups", type=int, default=5, help="prefix groups (synthetic)")
-    p.add_argument("--prefix-blocks", type=float, default=8.0, help="prefix length (synthetic)")
-    p.add_argument("--suffix-blocks", type=float, default=1.0, help="mean suffix (synthetic)")
-    p.add_argument("--zipf", type=float, default=1.0, help="group popularity exponent")
-    p.add_argument("--block-time", type=float, default=0.1, help="prefill time per block")
-    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic instance")
+    p.add_argument(
+        "--workers", type=flag(positive_int), default=5, help="number of workers (default 5)"
+    )
+    p.add_argument(
+        "--knee", type=flag(positive_float), default=10.0, help="requests per worker at the knee"
+    )
+    p.add_argument(
+        "--requests", type=flag(positive_int), default=100, help="arrivals (trace records) used"
+    )
+    p.add_argument("--groups", type=flag(positive_int), default=5, help="prefix groups (synthetic)")
+    p.add_argument(
+        "--prefix-blocks",
+        type=flag(nonnegative_float),
+        default=8.0,
+        help="prefix length (synthetic)",
+    )
+    p.add_argument(
+        "--suffix-blocks", type=flag(nonnegative_float), default=1.0, help="mean suffix (synthetic)"
+    )
+    p.add_argument(
+        "--zipf", type=flag(nonnegative_float), default=1.0, help="group popularity exponent"
+    )
+    p.add_argument(
+        "--block-time", type=flag(positive_float), default=0.1, help="prefill time per block"
+    )
+    p.add_argument(
+        "--seed", type=flag(int_at_least(0)), default=0, help="seed of the synthetic instance"
+    )
     p.add_argument("--trace", help="Mooncake trace (JSON lines with hash_ids) instead")
-    p.add_argument("--depth", type=int, default=2, help="leading blocks defining a group")
+    p.add_argument(
+        "--depth", type=flag(positive_int), default=2, help="leading blocks defining a group"
+    )
     p.add_argument("--loads", default="", help="comma-separated request counts")
-    p.add_argument("--omega", type=float, default=1.0, help="KV router overlap weight")
-    p.add_argument("--temperature", type=float, default=0.0, help="KV router temperature")
-    p.add_argument("--time-limit", type=float, default=30.0, help="MILP seconds per load")
+    p.add_argument(
+        "--omega", type=flag(nonnegative_float), default=1.0, help="KV router overlap weight"
+    )
+    p.add_argument(
+        "--temperature", type=flag(nonnegative_float), default=0.0, help="KV router temperature"
+    )
+    p.add_argument(
+        "--time-limit", type=flag(positive_float), default=30.0, help="MILP seconds per load"
+    )
     p.add_argument("--plot", help="write the PoA curve to this image file")
     p.set_defaults(func=run)

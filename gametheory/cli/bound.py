@@ -26,6 +26,7 @@ from gametheory.bounds.queueing import mm1_bound
 from gametheory.bounds.results import BoundResult
 from gametheory.bounds.smoothness import smoothness_bound
 from gametheory.bounds.symbolic import symbolic_pigou_bound
+from gametheory.cli._checks import flag, nonnegative_float, positive_float, positive_int
 from gametheory.errors import GameError
 
 __all__ = ["register", "to_json"]
@@ -121,6 +122,13 @@ def _degree(text: str) -> int:
     return value
 
 
+def _rho(value: str) -> float:
+    """A volume/capacity bound: a number > 0, or ``inf`` for none."""
+    if value.strip().lower() in ("inf", "infinity"):
+        return math.inf
+    return positive_float(value)
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``bound`` subcommand to the ``gametheory`` command line."""
     parser = subparsers.add_parser(
@@ -138,21 +146,34 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         return p
 
     p = add("polynomial", "nonatomic routing, polynomial costs of degree <= d (Pigou bound)")
-    p.add_argument("--degree", type=float, required=True, help="polynomial degree d >= 0")
+    p.add_argument(
+        "--degree", type=flag(nonnegative_float), required=True, help="polynomial degree d >= 0"
+    )
     p = add("atomic", "atomic congestion games, polynomial costs (Aland et al.; exact LP)")
     p.add_argument("--degree", type=_degree, required=True, help="polynomial degree d >= 0")
-    p.add_argument("--players", type=int, default=None, help="number of players (exact LP)")
+    p.add_argument(
+        "--players", type=flag(positive_int), default=None, help="number of players (exact LP)"
+    )
     p.add_argument("--weighted", action="store_true", help="weighted players")
     p = add("mm1", "nonatomic routing, M/M/1 delays with bounded traffic")
-    p.add_argument("--umin", type=float, required=True, help="smallest capacity u_min")
-    p.add_argument("--rmax", type=float, required=True, help="largest total rate R_max < u_min")
+    p.add_argument(
+        "--umin", type=flag(positive_float), required=True, help="smallest capacity u_min"
+    )
+    p.add_argument(
+        "--rmax",
+        type=flag(nonnegative_float),
+        required=True,
+        help="largest total rate R_max < u_min",
+    )
     p = add("bpr", "nonatomic routing, BPR costs with volume/capacity <= rho")
-    p.add_argument("--rho", type=float, default=math.inf, help="volume/capacity bound")
-    p.add_argument("--alpha", type=float, default=0.15, help="BPR alpha (0.15)")
-    p.add_argument("--beta", type=float, default=4.0, help="BPR beta (4)")
+    p.add_argument("--rho", type=flag(_rho), default=math.inf, help="volume/capacity bound")
+    p.add_argument("--alpha", type=flag(nonnegative_float), default=0.15, help="BPR alpha (0.15)")
+    p.add_argument("--beta", type=flag(nonnegative_float), default=4.0, help="BPR beta (4)")
     p = add("smoothness", "robust PoA (coarse correlated equilibria) by the smoothness LP")
     p.add_argument("--degree", type=_degree, required=True, help="polynomial degree d >= 0")
-    p.add_argument("--players", type=int, default=100, help="largest number of players")
+    p.add_argument(
+        "--players", type=flag(positive_int), default=100, help="largest number of players"
+    )
     p = add("symbolic", "derive the Pigou bound of a sympy cost expression")
     p.add_argument("cost", help='cost c(x), e.g. "a + b*x**2" (parameters positive)')
     p.add_argument("--rmax", default=None, help="largest link flow (number or symbol)")

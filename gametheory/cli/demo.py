@@ -32,6 +32,7 @@ import numpy as np
 
 from gametheory import bounds
 from gametheory.bounds.results import BoundResult
+from gametheory.cli._checks import flag, int_at_least, positive_int
 from gametheory.costs import Affine
 from gametheory.games import library
 from gametheory.games.congestion import AtomicCongestionGame
@@ -264,8 +265,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo",
         description=__doc__,
     )
-    parser.add_argument("--players", type=int, default=2000, help="load-balancing players")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--players", type=flag(positive_int), default=2000, help="load-balancing players"
+    )
+    parser.add_argument("--seed", type=flag(int_at_least(0)), default=0, help="random seed")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--out",
@@ -277,7 +280,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=flag(positive_int),
         default=available_cores(),
         help="processes for the simulation study's independent runs "
         "(default: the cores available, here %(default)s; 1 runs them in this process)",

@@ -12,6 +12,7 @@ import argparse
 
 import numpy as np
 
+from gametheory.cli._checks import flag, int_at_least, positive_float, positive_int
 from gametheory.games.pd.defaults import llama_70b_b200, nemotron_340b_b200
 from gametheory.games.pd.resource import PDResourceGame
 from gametheory.solvers.pd.equilibria import (
@@ -70,11 +71,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--model", choices=sorted(_DEPLOYMENTS), default="llama-70b")
     parser.add_argument("--precision", choices=["fp8", "bf16"], default="fp8")
-    parser.add_argument("--budget", type=int, default=None, help="GPUs (default 24 / 48)")
-    parser.add_argument("--load", type=float, default=40.0, help="requests per second")
-    parser.add_argument("--isl", type=float, default=3000.0, help="input tokens")
-    parser.add_argument("--osl", type=float, default=150.0, help="output tokens")
-    parser.add_argument("--ttft-target", type=float, default=0.2, help="SLA planner, s")
-    parser.add_argument("--itl-target", type=float, default=0.02, help="SLA planner, s")
-    parser.add_argument("--curve", type=int, default=0, help="PoA curve at this many loads")
+    parser.add_argument(
+        "--budget", type=flag(positive_int), default=None, help="GPUs (default 24 / 48)"
+    )
+    parser.add_argument(
+        "--load", type=flag(positive_float), default=40.0, help="requests per second"
+    )
+    parser.add_argument("--isl", type=flag(positive_float), default=3000.0, help="input tokens")
+    parser.add_argument("--osl", type=flag(positive_float), default=150.0, help="output tokens")
+    parser.add_argument(
+        "--ttft-target", type=flag(positive_float), default=0.2, help="SLA planner, s"
+    )
+    parser.add_argument(
+        "--itl-target", type=flag(positive_float), default=0.02, help="SLA planner, s"
+    )
+    parser.add_argument(
+        "--curve", type=flag(int_at_least(0)), default=0, help="PoA curve at this many loads"
+    )
     parser.set_defaults(func=_run)

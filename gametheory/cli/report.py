@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from gametheory.cli._checks import flag, int_at_least, positive_int
 from gametheory.telemetry.readers.loader import load
 from gametheory.telemetry.report import build_report, format_report, write_report
 
@@ -60,11 +61,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--out", type=Path, default=None, help="folder for CSV and PNG files")
     parser.add_argument("--metric", default="ttft_ms_p99", help="latency column for the knee")
     parser.add_argument("--deployment", default=None, help="regex selecting deployments")
-    parser.add_argument("--window", type=int, default=None, help="PoA-hat window")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--max-plots", type=int, default=24, help="knee plots to draw")
+    parser.add_argument("--window", type=flag(positive_int), default=None, help="PoA-hat window")
+    parser.add_argument("--seed", type=flag(int_at_least(0)), default=0, help="bootstrap seed")
     parser.add_argument(
-        "--max-deployments", type=int, default=20, help="deployment tables to print"
+        "--max-plots", type=flag(int_at_least(0)), default=24, help="knee plots to draw"
+    )
+    parser.add_argument(
+        "--max-deployments",
+        type=flag(int_at_least(0)),
+        default=20,
+        help="deployment tables to print",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.set_defaults(func=_run)

@@ -31,6 +31,14 @@ from typing import Any
 import pandas as pd
 
 from gametheory.cli import progress_bar
+from gametheory.cli._checks import (
+    flag,
+    int_at_least,
+    nonnegative_float,
+    port,
+    positive_float,
+    positive_int,
+)
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.engine import simulate
 from gametheory.sim.live import LiveRun
@@ -105,8 +113,6 @@ def _run(args: argparse.Namespace) -> int:
     open_loop = args.rate is not None or args.trace is not None
     if args.serve is None and (args.duration is not None or args.speedup != 1.0):
         raise GameError("--speedup and --duration pace a served run: add --serve PORT")
-    if not open_loop and args.concurrency < 1:
-        raise GameError(f"--concurrency must be >= 1, got {args.concurrency}")
     cluster = Cluster.build(
         args.model,
         args.gpu,
@@ -226,7 +232,7 @@ def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:
     """The deployment flags shared by ``simulate`` and ``sweep``."""
     parser.add_argument("--model", type=str.lower, default="llama-3.1-70b", choices=sorted(MODELS))
     parser.add_argument("--gpu", type=str.lower, default="b200", choices=sorted(GPUS))
-    parser.add_argument("--decode-batch-limit", type=int, default=48)
+    parser.add_argument("--decode-batch-limit", type=flag(positive_int), default=48)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -237,19 +243,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--topology", default="1P5D", help="xPyD deployment, e.g. 1P5D or 1P/2D")
     add_deployment_arguments(p)
-    p.add_argument("--tp", type=int, default=4, help="tensor parallelism of every instance")
+    p.add_argument(
+        "--tp", type=flag(positive_int), default=4, help="tensor parallelism of every instance"
+    )
     p.add_argument("--policy", default="kv", choices=POLICIES)
-    p.add_argument("--omega", type=float, default=1.0, help="KV router overlap weight")
-    p.add_argument("--tau", type=float, default=0.0, help="KV router temperature")
-    p.add_argument("--concurrency", type=int, default=32, help="closed-loop users")
-    p.add_argument("--rate", type=float, help="open loop: Poisson arrivals per second")
+    p.add_argument(
+        "--omega", type=flag(nonnegative_float), default=1.0, help="KV router overlap weight"
+    )
+    p.add_argument("--tau", type=flag(nonnegative_float), default=0.0, help="KV router temperature")
+    p.add_argument("--concurrency", type=flag(positive_int), default=32, help="closed-loop users")
+    p.add_argument(
+        "--rate", type=flag(positive_float), help="open loop: Poisson arrivals per second"
+    )
     p.add_argument("--trace", type=Path, help="open loop: replay a Mooncake trace (JSONL)")
-    p.add_argument("--time-scale", type=float, default=1.0, help="trace time multiplier")
-    p.add_argument("--requests", type=int, help="requests (default 400; trace: all)")
-    p.add_argument("--templates", type=int, default=5)
-    p.add_argument("--input-tokens", type=int, default=128)
-    p.add_argument("--output-tokens", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--time-scale", type=flag(positive_float), default=1.0, help="trace time multiplier"
+    )
+    p.add_argument("--requests", type=flag(positive_int), help="requests (default 400; trace: all)")
+    p.add_argument("--templates", type=flag(positive_int), default=5)
+    p.add_argument("--input-tokens", type=flag(positive_int), default=128)
+    p.add_argument("--output-tokens", type=flag(positive_int), default=128)
+    p.add_argument("--seed", type=flag(int_at_least(0)), default=0)
     p.add_argument("--out", default="gametheory-sim", help="folder for the telemetry")
     p.add_argument(
         "--tables", type=Path, help="also write the requests, decisions and samples frames here"
@@ -258,10 +272,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar on a terminal")
     p.add_argument(
-        "--serve", type=int, metavar="PORT", help="pace the run and serve live metrics here"
+        "--serve", type=flag(port), metavar="PORT", help="pace the run and serve live metrics here"
     )
     p.add_argument(
-        "--speedup", type=float, default=1.0, help="with --serve: simulated s per wall s (0: max)"
+        "--speedup",
+        type=flag(nonnegative_float),
+        default=1.0,
+        help="with --serve: simulated s per wall s (0: max)",
     )
-    p.add_argument("--duration", type=float, help="with --serve: stop after these simulated s")
+    p.add_argument(
+        "--duration", type=flag(positive_float), help="with --serve: stop after these simulated s"
+    )
     p.set_defaults(func=_run)

@@ -18,6 +18,8 @@ import importlib
 import json
 import math
 import sys
+import types
+import typing
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from gametheory.cli import progress_bar
-from gametheory.cli._checks import read_toml
+from gametheory.cli._checks import finite_float, flag, int_at_least, positive_int, read_toml
 from gametheory.cli.simulate import add_deployment_arguments, write_table
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.routing import POLICIES
@@ -63,41 +65,76 @@ def _config(path: Path) -> dict[str, Any]:
     return dict(data.get("grid", data))
 
 
-def _as_tuple(value: Any, convert: Any, name: str) -> tuple[Any, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    try:
-        return tuple(convert(x) for x in items)
-    except (TypeError, ValueError) as exc:
-        raise GameError(f"{name}: {exc}") from None
+def _items(value: Any) -> list[Any]:
+    """A list from a TOML array or a comma-separated flag."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [value]
+
+
+def _scalar(kind: Any, value: Any) -> Any:
+    """``value`` as ``kind`` (int, float, str, bool), checked, never truncated."""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise GameError(f"must be true or false, got {value!r}")
+        return value
+    if kind is int:
+        return int_at_least(0)(value)
+    if kind is float:
+        return finite_float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise GameError(f"must be a string, got {value!r}")
+        return value.strip()
+    raise GameError(f"cannot be set from a settings file (a {kind})")
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """``value`` of a settings file or flag as a field of type ``hint`` of SweepGrid."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return _coerce(args[0], value)
+    if typing.get_origin(hint) is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v) for v in _items(value))
+        items = _items(value)
+        if len(items) != len(args):
+            raise GameError(f"must have {len(args)} entries, got {value!r}")
+        return tuple(_coerce(a, v) for a, v in zip(args, items, strict=True))
+    return _scalar(hint, value)
 
 
 def grid_from(config: dict[str, Any], args: argparse.Namespace | None = None) -> SweepGrid:
-    """A grid from TOML values, overridden by the flags that were given."""
+    """A grid from TOML values, overridden by the flags that were given.
+
+    Every value is checked against the type of its :class:`SweepGrid` field (whole
+    numbers are never truncated, numbers must be finite, lists element by element), with
+    the same message for a flag and a settings key.
+    """
     values = dict(config)
     if args is not None:
         for name in (*_AXES, *_SCALARS):
             flag = getattr(args, name, None)
             if flag is not None:
                 values[name] = flag
+    hints = typing.get_type_hints(SweepGrid)
     out: dict[str, Any] = {}
     for name, value in values.items():
-        if name == "topologies":
-            out[name] = tuple(
-                tuple(int(v) for v in t) if isinstance(t, (list, tuple)) else parse_topology(t)
-                for t in _as_tuple(value, lambda x: x, name)
-            )
-        elif name in ("concurrency", "seeds"):
-            out[name] = _as_tuple(value, int, name)
-        elif name in ("omegas", "taus"):
-            out[name] = _as_tuple(value, float, name)
-        elif name == "policies":
-            out[name] = _as_tuple(value, str.strip, name)
-        else:
-            out[name] = value
-    try:
-        return SweepGrid(**out)
-    except TypeError as exc:
-        raise GameError(f"bad grid: {exc}") from None
+        try:
+            if name == "topologies":
+                out[name] = tuple(
+                    tuple(int_at_least(1)(v) for v in t)
+                    if isinstance(t, (list, tuple))
+                    else parse_topology(t)
+                    for t in _items(value)
+                )
+            else:
+                out[name] = _coerce(hints[name], value)
+        except GameError as exc:
+            raise GameError(f"{name}: {exc}") from None
+    return SweepGrid(**out)
 
 
 def _fingerprint(grid: SweepGrid) -> dict[str, Any]:
@@ -114,7 +151,12 @@ def _prepare(out: Path, grid: SweepGrid) -> Path:
     record = out / "grid.json"
     mine = json.loads(json.dumps(_fingerprint(grid)))
     if record.is_file():
-        theirs = json.loads(record.read_text())
+        try:
+            theirs = json.loads(record.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise GameError(
+                f"{record}: damaged ({exc}); remove {out} or use another --out"
+            ) from None
         if theirs != mine:
             diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
             raise GameError(
@@ -150,30 +192,54 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
         yield None
 
 
+def _read_cell(path: Path) -> dict[str, Any] | None:
+    """The row of a finished cell, or None when its file is absent, empty or damaged."""
+    try:
+        row = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return row if isinstance(row, dict) and "concurrency" in row else None
+
+
+def _write_cell(path: Path, row: dict[str, Any]) -> None:
+    """Write a cell's row whole or not at all (an interrupted run leaves no half file)."""
+    clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps(clean) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
 def _run(args: argparse.Namespace) -> int:
     config = _config(args.config) if args.config is not None else {}
     grid = grid_from(config, args)
     out = Path(args.out)
     cells_dir = _prepare(out, grid)
     cells = list(grid.cells())
-    done = {cell_key(c) for c in cells if (cells_dir / f"{cell_key(c)}.json").is_file()}
-    todo = [c for c in cells if cell_key(c) not in done]
-    print(f"{len(cells)} cells: {len(done)} already done, {len(todo)} to run", file=sys.stderr)
+    rows_of = {cell_key(c): _read_cell(cells_dir / f"{cell_key(c)}.json") for c in cells}
+    damaged = sorted(
+        k for k, row in rows_of.items() if row is None and (cells_dir / f"{k}.json").exists()
+    )
+    todo = [c for c in cells if rows_of[cell_key(c)] is None]
+    done = len(cells) - len(todo)
+    print(f"{len(cells)} cells: {done} already done, {len(todo)} to run", file=sys.stderr)
+    if damaged:
+        shown = ", ".join(f"{k}.json" for k in damaged[:5])
+        more = f" and {len(damaged) - 5} more" if len(damaged) > 5 else ""
+        print(
+            f"{len(damaged)} damaged cell files in {cells_dir} are recomputed: {shown}{more}",
+            file=sys.stderr,
+        )
     bar = progress_bar(len(todo), "cell", args.quiet)
     with _executor(args) as executor:
         rows = map(run_cell, todo) if executor is None else executor.map(run_cell, todo)
         for cell, row in zip(todo, rows, strict=True):
-            clean = {
-                k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()
-            }
-            (cells_dir / f"{cell_key(cell)}.json").write_text(json.dumps(clean) + "\n")
+            _write_cell(cells_dir / f"{cell_key(cell)}.json", row)
+            rows_of[cell_key(cell)] = _read_cell(cells_dir / f"{cell_key(cell)}.json")
             if bar is not None:
                 bar.update(1)
     if bar is not None:
         bar.close()
-    table = pd.DataFrame(
-        [json.loads((cells_dir / f"{cell_key(c)}.json").read_text()) for c in cells]
-    )
+    table = pd.DataFrame([rows_of[cell_key(c)] for c in cells])
     path = write_table(table, out / f"sweep.{args.format}")
     print(f"wrote {path} ({len(table)} rows)", file=sys.stderr)
     return 0
@@ -193,14 +259,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--taus", help="comma-separated KV-router temperatures")
     p.add_argument("--policies", help=f"comma-separated, of {', '.join(POLICIES)}")
     p.add_argument("--seeds", help="comma-separated seeds")
-    p.add_argument("--requests-per-user", type=int)
-    p.add_argument("--min-requests", type=int)
-    p.add_argument("--n-bootstrap", type=int, help="bootstrap replicates of PoA-hat")
+    p.add_argument("--requests-per-user", type=flag(positive_int))
+    p.add_argument("--min-requests", type=flag(positive_int))
+    p.add_argument(
+        "--n-bootstrap", type=flag(int_at_least(0)), help="bootstrap replicates of PoA-hat"
+    )
     add_deployment_arguments(p)
     p.set_defaults(model=None, gpu=None, decode_batch_limit=None)
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--connect-timeout", default="10s", help="for --scheduler")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--workers", type=flag(positive_int), default=1, help="local worker processes")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)

@@ -172,6 +172,14 @@ class SweepGrid:
             raise GameError("topologies, concurrency, policies and seeds must be non-empty")
         if any(c < 1 for c in self.concurrency):
             raise GameError("concurrency values must be >= 1")
+        counts = ("requests_per_user", "min_requests", "decode_batch_limit", "tp_prefill")
+        for name in (*counts, "tp_decode", "input_tokens", "output_tokens", "templates"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise GameError(f"{name} must be a whole number >= 1, got {value!r}")
+        for name in ("omegas", "taus"):
+            if not all(math.isfinite(v) and v >= 0 for v in getattr(self, name)):
+                raise GameError(f"{name} must be finite and >= 0, got {getattr(self, name)!r}")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise GameError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}")
         unknown = [v for v in self.variants if v not in VARIANTS]
