@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gametheory.deploy import DeploymentSpec, build_model_folder, mocker_timing_tables
@@ -149,3 +150,52 @@ def test_aiperf_command_is_the_measured_benchmark() -> None:
         aiperf_command("http://10.0.0.1:80", "m", "/m", "/o", concurrency=1, request_count=1)
     with pytest.raises(GameError, match="concurrency"):
         aiperf_command("http://127.0.0.1:1", "m", "/m", "/o", concurrency=0, request_count=1)
+
+
+def _record(k: int, t: float, chosen: int, loads: list[tuple[int, int]], attempts: int = 1) -> dict:
+    return {
+        "decision": k,
+        "time": t,
+        "request_id": f"r{k}",
+        "worker": chosen,
+        "dp_rank": 0,
+        "overlap": 0,
+        "attempts": attempts,
+        "loads": [
+            {
+                "worker_id": w,
+                "dp_rank": 0,
+                "potential_prefill_tokens": p,
+                "potential_decode_blocks": d,
+            }
+            for w, (p, d) in enumerate(loads)
+        ],
+        "start_ns": 10**18 + k,
+        "ttft_ms": 5.0,
+        "latency_ms": 25.0,
+        "output_tokens": 11,
+    }
+
+
+def test_probe_frames_and_logit_check() -> None:
+    from gametheory.deploy.probe import _frames, _mismatches
+    from gametheory.telemetry import poa_hat
+
+    records = [
+        _record(1, 2.0, 1, [(256, 4), (128, 2)]),
+        _record(0, 1.0, 0, [(128, 2), (128, 2)], attempts=2),
+    ]
+    decisions, requests = _frames(records, 64, 2, "probe")
+    assert decisions["decision"].tolist() == [0, 0, 1, 1]  # in time order
+    assert decisions["cost"].tolist() == [4.0, 4.0, 8.0, 4.0]
+    assert decisions["chosen"].tolist() == [True, False, False, True]
+    assert requests["itl_ms"].tolist() == [2.0, 2.0]
+    logged = pd.DataFrame(
+        {"request_id": ["-", "-", "-"], "worker": ["0", "0", "1"], "cost": [9.0, 4.0, 4.0]}
+    )
+    # decision 0 queried twice: its second line is its own; the first does not count
+    assert _mismatches(decisions, logged, [2, 1]) == 0
+    logged.loc[2, "cost"] = 5.0
+    assert _mismatches(decisions, logged, [2, 1]) == 1
+    assert _mismatches(decisions, logged.iloc[:2], [2, 1]) == 2
+    assert poa_hat(decisions).n_windows == 1  # one window of 2 decisions on 2 workers

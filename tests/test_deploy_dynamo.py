@@ -207,3 +207,30 @@ def test_cli_load_sweep_resumes(tmp_path: Path) -> None:
     assert sorted(data.sweep["concurrency"]) == [1.0, 2.0]
     # the router log of the run: two decisions (prefill, decode) per request
     assert len(data.decisions) == 2 * (6 + 6)
+
+
+def test_probe_gives_every_candidates_cost_checked_against_the_log(
+    stack: DynamoDeployment, tmp_path: Path
+) -> None:
+    from gametheory.deploy.probe import probe_router
+    from gametheory.telemetry import poa_hat
+
+    result = probe_router(stack, tmp_path / "probe", concurrency=4, requests=20, osl=8)
+    assert result.logit_mismatches == 0
+    d = result.decisions
+    assert d["decision"].nunique() == 20
+    assert (d.groupby("decision")["worker"].count() == stack.spec.n_decode).all()
+    assert (d.groupby("decision")["chosen"].sum() == 1).all()
+    # the router's choice has the lowest cost (temperature 0)
+    chosen = d[d["chosen"]].set_index("decision")["cost"]
+    assert (chosen <= d.groupby("decision")["cost"].min() + 1e-9).all()
+    assert (result.requests["output_tokens"] == 8).all()
+    p = poa_hat(d, window=2)
+    assert p.n_windows == 10 and p.poa_hat > 0
+    # the 0.6-shape log of every candidate reads back to the same decisions
+    back = load(tmp_path / "probe" / "router_candidates.log").decisions
+    key = ["decision", "worker"]
+    back, d = back.sort_values(key, ignore_index=True), d.sort_values(key, ignore_index=True)
+    assert back["worker"].tolist() == d["worker"].tolist()
+    assert back["cost"].tolist() == pytest.approx(d["cost"].tolist(), abs=1e-6)
+    assert back["chosen"].tolist() == d["chosen"].tolist()

@@ -152,3 +152,23 @@ def test_loader_reads_server_metrics_as_samples_not_a_summary_row(tmp_path: Path
     assert len(data.samples) == len(read_aiperf_server_metrics(SERVER))
     assert any("JSON export beside it was used" in n for n in data.notes)
     assert isinstance(data.samples, pd.DataFrame)
+
+
+def test_dynamo_16_query_and_pinned_lines(tmp_path: Path) -> None:
+    # what the router binding logs for best_worker() without a request id, then for a
+    # request sent to the chosen worker (tests/test_deploy_dynamo.py makes the real ones)
+    query = _line(rid="-", stage="decode", logit=4.0).replace(" effective_cached_blocks=0.0", "")
+    pinned = (
+        "2026-12-08T00:20:29.085422Z  INFO dynamo_kv_router::scheduling::selector: Selected "
+        "pinned worker: worker_type=decode, worker_id=14014035533388012099 dp_rank=0, "
+        'logit: 4.000, effective cached blocks: 0.00 request_id="a4f58614-7574"'
+    )
+    path = tmp_path / "probe_router.log"
+    path.write_text(f"{query}\n{pinned}\n")
+    frame = read_router_log(path)
+    assert read_report(frame).skipped == 0
+    assert frame["request_id"].tolist() == ["-", "a4f58614-7574"]
+    assert frame["worker"].tolist() == ["7", "14014035533388012099"]
+    assert frame["cost"].tolist() == [4.0, 4.0]
+    assert frame["cached_blocks"].isna().tolist() == [True, False]
+    assert frame["stage"].tolist() == ["decode", "decode"]

@@ -4,12 +4,16 @@
 
     gametheory deploy 1P2D --dir run/ --speedup-ratio 0.5            # serve until Ctrl-C
     gametheory deploy 1P5D --dir run/ --load 1 2 4 8 --requests 100  # an aiperf sweep
+    gametheory deploy 1P5D --dir run/ --probe 16 --requests 160      # PoA-hat of the router
 
 Without ``--load`` it prints one JSON line (URL, start-up time, folders) once the
 deployment is ready and serves until SIGINT or SIGTERM (or ``--duration`` seconds);
 with ``--load`` it runs aiperf at each concurrency (resumable, see
-:mod:`gametheory.deploy.sweep`), prints one JSON line per cell and stops. Every process
-is stopped on exit, on Ctrl-C and on error.
+:mod:`gametheory.deploy.sweep`), prints one JSON line per cell and stops; with
+``--probe`` it drives the decode pool through the router's binding
+(:mod:`gametheory.deploy.probe`), prints PoA-hat and the logit check and stops (exit 1
+when a chosen cost differs from the logged logit). Every process is stopped on exit, on
+Ctrl-C and on error.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from types import FrameType
 
 from gametheory.cli._checks import flag, positive_float, positive_int
 from gametheory.deploy.launcher import DynamoDeployment
+from gametheory.deploy.probe import probe_router
 from gametheory.deploy.spec import ROUTER_MODES, DeploymentSpec
 from gametheory.deploy.sweep import SweepCell, load_sweep
+from gametheory.telemetry.poa_hat import poa_hat
 from gametheory.telemetry.readers.aiperf import read_aiperf_aggregate
 
 __all__ = ["register"]
@@ -52,6 +58,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--prometheus", action="store_true", help="also run Prometheus on it")
     p.add_argument("--duration", type=flag(positive_float), help="serve this long, then stop")
     p.add_argument("--load", type=flag(positive_int), nargs="+", help="aiperf concurrencies")
+    p.add_argument(
+        "--probe",
+        type=flag(positive_int),
+        metavar="C",
+        help="drive the decode pool through the router binding at concurrency C, print PoA-hat",
+    )
     p.add_argument("--requests", type=flag(positive_int), default=100, help="per concurrency")
     p.add_argument("--isl", type=flag(positive_int), default=128)
     p.add_argument("--osl", type=flag(positive_int), default=128)
@@ -114,6 +126,32 @@ def _run(args: argparse.Namespace) -> int:
                 progress=_cell,
             )
             return 0
+        if args.probe:
+            with DynamoDeployment(spec, args.dir) as d:
+                result = probe_router(
+                    d,
+                    Path(args.dir) / "probe",
+                    concurrency=args.probe,
+                    requests=args.requests,
+                    isl=args.isl,
+                    osl=args.osl,
+                    seed=args.seed,
+                )
+            poa = poa_hat(result.decisions, seed=args.seed)
+            _print(
+                {
+                    "concurrency": args.probe,
+                    "decisions": len(result.requests),
+                    "logit_mismatches": result.logit_mismatches,
+                    "poa_hat": round(poa.poa_hat, 4),
+                    "ci": [round(poa.ci_low, 4), round(poa.ci_high, 4)],
+                    "window": poa.window,
+                    "ttft_ms_p50": round(float(result.requests["ttft_ms"].median()), 3),
+                    "itl_ms_p50": round(float(result.requests["itl_ms"].median()), 3),
+                    "folder": str(result.folder),
+                }
+            )
+            return 0 if result.logit_mismatches == 0 else 1
         with DynamoDeployment(spec, args.dir) as d:
             _print(
                 {

@@ -20,7 +20,13 @@ decision of each stage, the chosen worker only::
         worker_type=prefill|decode dp_rank=<r> logit=<x> effective_cached_blocks=<n>
         host_pinned_blocks=<h> disk_blocks=<k> total_kv_blocks=Some(<t>)
 
-(the decode line has no ``effective_cached_blocks`` or ``total_kv_blocks``). Each such
+(the decode line has no ``effective_cached_blocks`` or ``total_kv_blocks``; a query
+that books nothing logs ``request_id="-"``), and for a request sent to a given worker::
+
+    Selected pinned worker: worker_type=decode, worker_id=<worker> dp_rank=<r>,
+        logit: <x>, effective cached blocks: <n> request_id="<id>"
+
+Each such
 line is one decision with a single, chosen candidate: ``cost`` is the logit,
 ``cached_blocks`` the effective cached blocks, ``stage`` the worker type, and a
 worker of a data-parallel rank other than 0 is named ``<worker>-dp<r>``. The other
@@ -63,6 +69,11 @@ _SELECTED = re.compile(
     + r")"
 )
 _STRUCTURED = re.compile(r"Selected worker\s+router_mode=")
+_PINNED = re.compile(
+    r"Selected pinned worker:\s*worker_type=(?P<stage>\w+),\s*worker_id=(?P<worker>[^\s,]+)"
+    r"\s+dp_rank=(?P<rank>\d+),\s*logit:\s*(?P<logit>" + _NUM + r"),"
+    r"\s*effective cached blocks:\s*(?P<cached>" + _NUM + r")"
+)
 _PAIR = re.compile(r"(\w+)=(\"(?:[^\"\\]|\\.)*\"|\S+)")
 _SOME = re.compile(r"^Some\((.*)\)$")
 _TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}T[\d:.]+Z?)")
@@ -84,7 +95,20 @@ def _field(pairs: dict[str, str], key: str) -> float:
 
 def _structured(line: str, stamp: str | None) -> dict[str, Any] | str:
     """The decision row of a Dynamo 1.6 ``Selected worker`` line, or why it is skipped."""
-    pairs = {k: v.strip('"') for k, v in _PAIR.findall(line[line.index("Selected worker") :])}
+    pinned = _PINNED.search(line)
+    if pinned is not None:
+        rid = _REQUEST.search(line[pinned.end() :])
+        pairs = {
+            "worker_id": pinned["worker"],
+            "worker_type": pinned["stage"],
+            "dp_rank": pinned["rank"],
+            "logit": pinned["logit"],
+            "effective_cached_blocks": pinned["cached"],
+        }
+        if rid is not None:
+            pairs["request_id"] = rid["rid"]
+    else:
+        pairs = {k: v.strip('"') for k, v in _PAIR.findall(line[line.index("Selected worker") :])}
     worker = pairs.get("worker_id")
     if worker is None or "logit" not in pairs:
         return "malformed Selected line"
@@ -125,7 +149,7 @@ def parse_router_lines(lines: list[str], source: str, skips: Skips) -> pd.DataFr
         pending = []
 
     for lineno, raw in enumerate(lines, start=1):
-        if "Formula for" not in raw and "Selected worker" not in raw:
+        if "Formula for" not in raw and "Selected worker" not in raw and "pinned worker" not in raw:
             continue
         line = _ANSI.sub("", raw)
         tmatch = _TIME.match(line)
@@ -168,7 +192,7 @@ def parse_router_lines(lines: list[str], source: str, skips: Skips) -> pd.DataFr
                 }
             )
             continue
-        if _STRUCTURED.search(line):
+        if _STRUCTURED.search(line) or "Selected pinned worker:" in line:
             drop_pending("candidate lines without a Selected line")
             row = _structured(line, stamp)
             if isinstance(row, str):
@@ -229,7 +253,7 @@ def read_router_log(path: str | Path) -> pd.DataFrame:
         try:
             lines.append(raw.decode("utf-8").rstrip("\r"))
         except UnicodeDecodeError:
-            if b"Formula for" in raw or b"Selected worker" in raw:
+            if b"Formula for" in raw or b"Selected " in raw:
                 skips.add("not UTF-8", lineno)
             lines.append("")
     frame = parse_router_lines(lines, str(p), skips)
