@@ -107,7 +107,7 @@ def test_a_progress_bar_on_a_terminal_and_none_in_pipes(
     quiet = _Terminal()
     with monkeypatch.context() as m:
         m.setattr("sys.stderr", quiet)
-        assert main([*argv, "--quiet"]) == 0
+        assert main([*argv, "--quiet", "--force"]) == 0  # the same folder: replaced
     assert quiet.text == ""
-    assert main(argv) == 0  # a pipe (captured): no bar
+    assert main([*argv, "--force"]) == 0  # a pipe (captured): no bar
     assert capsys.readouterr().err == ""

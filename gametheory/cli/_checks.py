@@ -1,4 +1,5 @@
-"""Settings files and checks of command-line flags and settings keys, one message for both.
+"""What every subcommand checks: flags and settings keys (one message for both), settings
+files, and the output folders it writes into.
 
 Each check takes what the user gave (a flag's text or a TOML value) and returns the
 value to use, or raises :class:`~gametheory.errors.GameError` saying what was expected
@@ -6,16 +7,20 @@ and what came. :func:`flag` turns a check into an argparse ``type=`` (argparse t
 names the flag: ``argument --serve: must be a port in 1-65535, got '99999'``), and
 :func:`setting` reads a settings-file key with the same check, naming the file and key
 (``ctl.toml: serve: must be a port in 1-65535, got 99999``). :func:`read_toml` reads a
-subcommand's settings file, naming unknown keys.
+subcommand's settings file, naming unknown keys. :func:`output_folder` guards a folder
+given with ``--out``: the library never overwrites a file it did not write, and a folder
+holding an earlier run is replaced whole only with ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import urllib.parse
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterator, Mapping, Set
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +32,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
+    "MANIFEST",
     "Check",
     "finite_float",
     "flag",
@@ -34,6 +40,7 @@ __all__ = [
     "http_url",
     "int_at_least",
     "nonnegative_float",
+    "output_folder",
     "port",
     "positive_float",
     "positive_int",
@@ -224,3 +231,77 @@ def read_toml(path: Path, known: Mapping[str, Set[str]]) -> dict[str, Any]:
                 f"{path}: unknown {where}keys {unknown}; expected some of {sorted(keys)}"
             )
     return data
+
+
+#: The file in an output folder that lists what gametheory wrote there.
+MANIFEST = ".gametheory-files.json"
+
+
+def _files(folder: Path) -> list[str]:
+    """Every file under ``folder`` but the manifest, relative, sorted."""
+    if not folder.is_dir():
+        return []
+    found = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir())
+    return sorted(f for f in found if f != MANIFEST)
+
+
+def _ours(folder: Path) -> set[str]:
+    """The files an earlier run listed in its manifest (none when there is none)."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return set()
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise GameError(f"{manifest}: damaged; remove it to confirm the files are yours") from None
+    return {f for f in listed if isinstance(f, str)}
+
+
+@contextmanager
+def output_folder(folder: Path | str, *, force: bool, flag: str = "--out") -> Iterator[Path]:
+    """A folder to write a run's files into, never over a file gametheory did not write.
+
+    The folder must be new, empty, or hold only the files of an earlier run (listed in its
+    :data:`MANIFEST`); the earlier run is removed first, and only with ``force``. On leaving
+    (also on an error), the files now in the folder are listed in a new manifest.
+
+    Raises
+    ------
+    GameError
+        Naming the folder: a file in the way, files gametheory did not write, or an earlier
+        run without ``force``.
+    """
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise GameError(f"{flag} {path}: is a file, not a folder")
+    present = _files(path)
+    ours = _ours(path)
+    foreign = [f for f in present if f not in ours]
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise GameError(
+            f"{flag} {path}: holds files gametheory did not write ({foreign[0]}{more}); "
+            "choose a new or empty folder"
+        )
+    if present:
+        if not force:
+            raise GameError(
+                f"{flag} {path}: holds an earlier run ({len(present)} files); "
+                "add --force to replace it, or choose another folder"
+            )
+        for name in present:
+            (path / name).unlink()
+        (path / MANIFEST).unlink(missing_ok=True)
+        for sub in sorted((p for p in path.rglob("*") if p.is_dir()), reverse=True):
+            if not any(sub.iterdir()):
+                sub.rmdir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GameError(f"{flag} {path}: cannot create the folder ({exc.strerror})") from None
+    try:
+        yield path
+    finally:
+        written = _files(path)
+        if written:
+            (path / MANIFEST).write_text(json.dumps({"files": written}, indent=1) + "\n")

@@ -32,7 +32,7 @@ import numpy as np
 
 from gametheory import bounds
 from gametheory.bounds.results import BoundResult
-from gametheory.cli._checks import flag, int_at_least, positive_int
+from gametheory.cli._checks import flag, int_at_least, output_folder, positive_int
 from gametheory.costs import Affine
 from gametheory.games import library
 from gametheory.games.congestion import AtomicCongestionGame
@@ -241,7 +241,8 @@ def _run(args: argparse.Namespace) -> int:
     study = None
     if args.json:
         if not args.no_sim:
-            study = run_simulation_demo(args.out, workers=args.workers)
+            with output_folder(args.out, force=args.force) as out:
+                study = run_simulation_demo(out, workers=args.workers)
         payload: Any = [asdict(r) | {"within_bound": r.within_bound} for r in rows]
         if study is not None:
             payload = {"games": payload, "simulation": simulation_summary(study)}
@@ -252,7 +253,8 @@ def _run(args: argparse.Namespace) -> int:
         if not args.no_sim:
             start = time.perf_counter()
             print(f"\nrunning the reduced simulation study into {args.out}/ ...", flush=True)
-            study = run_simulation_demo(args.out, workers=args.workers, verbose=True)
+            with output_folder(args.out, force=args.force) as out:
+                study = run_simulation_demo(out, workers=args.workers, verbose=True)
             _print_study(study)
             print(f"total simulation time {time.perf_counter() - start:.1f} s")
     ok = all(r.within_bound for r in rows) and (study is None or study.converged)
@@ -274,6 +276,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--out",
         default="gametheory-demo",
         help="folder for the simulation study's tables and figures (default: gametheory-demo)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace an earlier demo's files in --out"
     )
     parser.add_argument(
         "--no-sim", action="store_true", help="skip the simulation study (games only)"

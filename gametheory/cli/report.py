@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from gametheory.cli._checks import flag, int_at_least, positive_int
+from gametheory.cli._checks import flag, int_at_least, output_folder, positive_int
 from gametheory.telemetry.readers.loader import load
 from gametheory.telemetry.report import build_report, format_report, write_report
 
@@ -27,6 +27,13 @@ def _progress(label: str, quiet: bool) -> Callable[[int, int, object], None]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.out is None:
+        return _report(args, None)
+    with output_folder(args.out, force=args.force) as out:  # checked before reading
+        return _report(args, out)
+
+
+def _report(args: argparse.Namespace, out: Path | None) -> int:
     data = load(args.paths, progress=_progress("reading", args.quiet))
     report = build_report(
         data,
@@ -37,14 +44,14 @@ def _run(args: argparse.Namespace) -> int:
         progress=_progress("knees", args.quiet),
     )
     print(format_report(report, max_deployments=args.max_deployments))
-    if args.out is not None:
+    if out is not None:
         written = write_report(
             report,
-            args.out,
+            out,
             max_plots=args.max_plots,
             progress=_progress("plotting", args.quiet),
         )
-        print(f"wrote {len(written)} files to {args.out}")
+        print(f"wrote {len(written)} files to {out}")
     return 0
 
 
@@ -59,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     parser.add_argument("--out", type=Path, default=None, help="folder for CSV and PNG files")
+    parser.add_argument(
+        "--force", action="store_true", help="replace an earlier report's files in --out"
+    )
     parser.add_argument("--metric", default="ttft_ms_p99", help="latency column for the knee")
     parser.add_argument("--deployment", default=None, help="regex selecting deployments")
     parser.add_argument("--window", type=flag(positive_int), default=None, help="PoA-hat window")

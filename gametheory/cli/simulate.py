@@ -25,6 +25,7 @@ import math
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from gametheory.cli._checks import (
     flag,
     int_at_least,
     nonnegative_float,
+    output_folder,
     port,
     positive_float,
     positive_int,
@@ -42,7 +44,7 @@ from gametheory.cli._checks import (
 from gametheory.errors import GameError, TelemetryError
 from gametheory.sim.engine import simulate
 from gametheory.sim.live import LiveRun
-from gametheory.sim.output import sweep_row, write_telemetry
+from gametheory.sim.output import run_folder_name, sweep_row, write_telemetry
 from gametheory.sim.results import SimulationResult
 from gametheory.sim.routing import POLICIES, Policy, make_policy
 from gametheory.sim.serving.cluster import Cluster, parse_topology
@@ -70,13 +72,6 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     except OSError as exc:
         raise TelemetryError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
     return path
-
-
-def _mkdir(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TelemetryError(f"cannot create folder: {exc.strerror}", file=str(folder)) from None
 
 
 def _workload(args: argparse.Namespace) -> Workload:
@@ -124,21 +119,28 @@ def _run(args: argparse.Namespace) -> int:
     )
     policy = make_policy(args.policy, omega=args.omega, tau=args.tau)
     concurrency = None if open_loop else args.concurrency
-    extra: dict[str, object] = {}
-    if args.serve is not None:
-        result, extra, changes = _serve(args, cluster, _workload(args), policy, concurrency)
-    else:
-        result = _simulate(args, cluster, _workload(args), policy, concurrency)
-    run = write_telemetry(result, Path(args.out))
-    if args.serve is not None:
-        write_table(changes, run / "router_changes.csv")
-    summary = _summary(result) | extra | {"folder": str(run)}
-    if args.tables is not None:
-        ext = ".parquet" if args.format == "parquet" else ".csv"
-        _mkdir(args.tables)
-        for kind in ("requests", "decisions", "samples"):
-            write_table(getattr(result, kind), args.tables / f"{kind}{ext}")
-        summary["tables"] = str(args.tables)
+    name = run_folder_name(cluster.name, policy.name, math.nan if open_loop else args.concurrency)
+    with ExitStack() as folders:  # both checked before the run: no run is lost to a refusal
+        run = folders.enter_context(output_folder(Path(args.out) / name, force=args.force))
+        tables = None
+        if args.tables is not None:
+            tables = folders.enter_context(
+                output_folder(args.tables, force=args.force, flag="--tables")
+            )
+        extra: dict[str, object] = {}
+        if args.serve is not None:
+            result, extra, changes = _serve(args, cluster, _workload(args), policy, concurrency)
+        else:
+            result = _simulate(args, cluster, _workload(args), policy, concurrency)
+        write_telemetry(result, Path(args.out))
+        if args.serve is not None:
+            write_table(changes, run / "router_changes.csv")
+        summary = _summary(result) | extra | {"folder": str(run)}
+        if tables is not None:
+            ext = ".parquet" if args.format == "parquet" else ".csv"
+            for kind in ("requests", "decisions", "samples"):
+                write_table(getattr(result, kind), tables / f"{kind}{ext}")
+            summary["tables"] = str(tables)
     print(json.dumps(summary) if args.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
     return 0
 
@@ -269,6 +271,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--tables", type=Path, help="also write the requests, decisions and samples frames here"
     )
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="of --tables")
+    p.add_argument(
+        "--force", action="store_true", help="replace an earlier run's files in the folders"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar on a terminal")
     p.add_argument(

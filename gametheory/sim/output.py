@@ -402,19 +402,24 @@ def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
+def run_folder_name(deployment: str, policy: str, concurrency: float) -> str:
+    """The name of a run's folder under :func:`write_telemetry`'s ``folder``:
+    ``<deployment>-<policy>-concurrency<C>``, or ``-open-loop`` when ``concurrency`` is NaN."""
+    suffix = "open-loop" if math.isnan(concurrency) else f"concurrency{int(concurrency)}"
+    return f"{_slug(deployment)}-{_slug(policy)}-{suffix}"
+
+
 def write_telemetry(result: SimulationResult, folder: str | Path) -> Path:
     """Write a run as a benchmark artifact folder and return it.
 
-    Layout: ``folder/<deployment>-<policy>-concurrency<C>/`` (``-open-loop`` instead
-    of the concurrency suffix for open-loop runs) holding ``profile_export.jsonl``
-    (:func:`write_aiperf`), ``router.log`` (:func:`write_router_log`) and
+    Layout: ``folder/<deployment>-<policy>-concurrency<C>/`` (``-open-loop`` instead of
+    the concurrency suffix for open-loop runs; :func:`run_folder_name`) holding
+    ``profile_export.jsonl`` (:func:`write_aiperf`), ``router.log`` (:func:`write_router_log`) and
     ``metrics/scrape_*.prom`` (:func:`write_prometheus`).
     :func:`gametheory.telemetry.load` reads the folder back into the ``requests``,
     ``sweep``, ``decisions`` and ``samples`` frames.
     """
-    conc = result.concurrency
-    suffix = "open-loop" if math.isnan(conc) else f"concurrency{int(conc)}"
-    run = Path(folder) / f"{_slug(result.deployment)}-{_slug(result.policy)}-{suffix}"
+    run = Path(folder) / run_folder_name(result.deployment, result.policy, result.concurrency)
     try:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
