@@ -4,6 +4,7 @@ files the real tools write in a test are read in tests/test_deploy_dynamo.py).""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -172,3 +173,22 @@ def test_dynamo_16_query_and_pinned_lines(tmp_path: Path) -> None:
     assert frame["cost"].tolist() == [4.0, 4.0]
     assert frame["cached_blocks"].isna().tolist() == [True, False]
     assert frame["stage"].tolist() == ["decode", "decode"]
+
+
+def test_one_pass_reading_equals_the_line_parser(tmp_path: Path) -> None:
+    from gametheory.telemetry.readers.router_logs import _fast_structured, parse_router_lines
+    from gametheory.telemetry.validation import Skips
+
+    text = LOG.read_text()
+    plain = tmp_path / "plain.log"
+    plain.write_text(re.sub(r"\x1b\[[0-9;]*m", "", text))
+    for path in (LOG, plain):
+        content = path.read_text()
+        assert _fast_structured(content, str(path)) is not None
+        slow = parse_router_lines(content.splitlines(), str(path), Skips())
+        pd.testing.assert_frame_equal(read_router_log(path), slow)
+    # anything irregular goes to the line parser, which names it
+    bad = tmp_path / "bad.log"
+    bad.write_text(text + _line(logit=-2.0) + "\n")
+    assert _fast_structured(bad.read_text(), str(bad)) is None
+    assert read_report(read_router_log(bad)).reasons == {"negative cost term": 1}
