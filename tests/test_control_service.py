@@ -4,8 +4,8 @@ A ``prometheus_client`` exporter on loopback stands in for Dynamo's frontend: it
 ``dynamo_frontend_time_to_first_token_seconds`` with Dynamo's buckets, and the test
 decides what the requests' TTFTs are. A real Prometheus scrapes it every second; the
 service polls Prometheus's HTTP API, switches regimes and pushes ``(omega, tau)`` to a
-loopback endpoint. Every loop here is bounded in count and time, and everything started
-is stopped.
+loopback endpoint; Prometheus and that endpoint are killed mid-run and restarted. Every
+loop here is bounded in count and time, and everything started is stopped.
 """
 
 from __future__ import annotations
@@ -89,9 +89,10 @@ def prometheus(prometheus_binary: str, tmp_path: Path, frontend: Frontend) -> It
 
 
 class Receiver:
-    """A loopback endpoint recording the router parameters pushed to it."""
+    """A loopback endpoint recording the router parameters pushed to it (on ``port``,
+    default a free one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         received: list[dict[str, Any]] = []
         self.received = received
 
@@ -105,7 +106,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/router"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -229,3 +230,75 @@ def test_sigterm_stops_the_service_cleanly(prometheus: str, tmp_path: Path) -> N
     lines = [json.loads(line) for line in out.decode().splitlines()]
     assert 1 <= len(lines) < 200
     assert all(rec["status"] == "ok" and rec["ttft_p99_s"] == 0.2 for rec in lines)
+
+
+def _until(records: list[dict[str, Any]], condition: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}: {records[-3:]}")
+
+
+@pytest.mark.slow
+def test_prometheus_and_the_router_killed_and_restarted_mid_run(
+    prometheus_binary: str, tmp_path: Path, frontend: Frontend
+) -> None:
+    prom_port, router_port = free_port(), free_port()
+    proc, url = start_prometheus(tmp_path, frontend.port, prom_port)
+    router = Receiver(router_port)
+    records: list[dict[str, Any]] = []
+    service = ControlService(
+        PrometheusClient(url, timeout_s=1.0),
+        AdaptiveController(EWMADetector(0.5, 1.0, alpha=0.6, min_dwell_s=0.0), PAPER_MAPPING),
+        query=QUERY,
+        interval_s=0.5,
+        push_url=router.url,
+        emit=records.append,
+        max_backoff_s=2.0,
+    )
+    loop = threading.Thread(target=service.run, kwargs={"max_polls": 300}, daemon=True)
+    refused = (
+        f"no signal (prometheus unavailable: {url}: cannot reach Prometheus: Connection refused)"
+    )
+    try:
+        loop.start()
+        _until(records, lambda: any(r["status"] == "ok" for r in records), 20, "a signal")
+        assert records[-1]["applied"] == [1.0, 0.0] and router.received == [
+            {"omega": 1.0, "tau": 0.0}
+        ]
+        proc.kill()  # no goodbye: SIGKILL mid-run
+        proc.wait(10)
+        killed = len(records)
+        _until(records, lambda: [r["status"] for r in records[killed:]].count(refused) >= 3, 10,
+               "three polls of the dead Prometheus")  # fmt: skip
+        router.close()  # the router goes down too
+        frontend.ttft = 3.0  # and the deployment saturates meanwhile
+        outage = records[killed:]
+        assert all(r["status"].startswith("no signal (prometheus unavailable: ") for r in outage)
+        assert {(r["regime"], r["omega"], r["tau"], r["changed"]) for r in outage} == {
+            ("below", 1.0, 0.0, False)
+        }  # the last decision is kept
+        proc, again = start_prometheus(tmp_path, frontend.port, prom_port)
+        assert again == url
+        _until(records, lambda: any(r["regime"] == "saturated" for r in records), 30,
+               "the switch after the restart")  # fmt: skip
+        switch = next(r for r in records if r["regime"] == "saturated")
+        assert switch["status"] == "ok" and switch["ttft_p99_s"] > 1.0 and switch["changed"]
+        assert switch["pushed"] == "failed: Connection refused" and switch["push_failures"] == 1
+        assert (switch["intended"], switch["applied"]) == ([0.1, 0.8], [1.0, 0.0])
+        router = Receiver(router_port)  # the router is back, on its address
+        _until(records, lambda: records[-1]["applied"] == [0.1, 0.8], 15, "the retried push")
+    finally:
+        service.stop.set()
+        loop.join(10)
+        stop_prometheus(proc)
+        router.close()
+    assert not loop.is_alive()
+    assert router.received == [{"omega": 0.1, "tau": 0.8}]  # landed once, on the new router
+    first, landed = (r for r in records if r.get("pushed") == "HTTP 204")
+    assert first is records[0] and first["intended"] == first["applied"] == [1.0, 0.0]
+    assert landed["intended"] == landed["applied"] == [0.1, 0.8]
+    tries = [r["pushed"] for r in records[records.index(switch) : records.index(landed)]]
+    assert tries and all(t == "failed: Connection refused" for t in tries)
