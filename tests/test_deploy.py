@@ -199,3 +199,28 @@ def test_probe_frames_and_logit_check() -> None:
     assert _mismatches(decisions, logged, [2, 1]) == 1
     assert _mismatches(decisions, logged.iloc[:2], [2, 1]) == 2
     assert poa_hat(decisions).n_windows == 1  # one window of 2 decisions on 2 workers
+
+
+def test_simulator_twin_and_comparison() -> None:
+    from gametheory.deploy.compare import COMPARED, compare_rows, simulator_twin
+    from gametheory.sim.output import sweep_row
+
+    spec = DeploymentSpec.build("1P2D")
+    result = simulator_twin(spec, 4, 12, osl=16)
+    assert len(result.requests) == 12
+    assert (result.requests["output_tokens"] == 16).all()
+    assert (result.requests["input_tokens"] == 128).all()
+    sim = pd.DataFrame([sweep_row(result)])
+    # a mocker at half speed reports durations twice as long and half the throughput
+    real = sim.copy()
+    for metric, duration in COMPARED.items():
+        real[metric] = real[metric] * 2 if duration else real[metric] / 2
+    table = compare_rows(real, sim, speedup_ratio=0.5)
+    assert len(table) == len(COMPARED)
+    assert table["ratio"].tolist() == pytest.approx([1.0] * len(COMPARED))
+    with pytest.raises(GameError, match="speedup_ratio"):
+        compare_rows(real, sim, speedup_ratio=0)
+    with pytest.raises(GameError, match="concurrency"):
+        compare_rows(real.drop(columns="concurrency"), sim)
+    with pytest.raises(GameError, match="n_requests"):
+        simulator_twin(spec, 4, 0)
