@@ -145,8 +145,8 @@ def test_poa_hat_reads_router_logs() -> None:
 def test_outcome_reprs_summarise_the_log() -> None:
     g = one_group(4)
     out = round_robin_router(g)
-    assert "decisions   : DataFrame(8 rows x 12 columns)" in str(out)
-    assert "DataFrame(8 rows x 12 columns)" in out._repr_html_()
+    assert "decisions   : DataFrame(8 rows x 13 columns)" in str(out)
+    assert "DataFrame(8 rows x 13 columns)" in out._repr_html_()
 
 
 @pytest.mark.parametrize("tau", [5e-324, 1e-300])

@@ -192,3 +192,10 @@ def test_one_pass_reading_equals_the_line_parser(tmp_path: Path) -> None:
     bad.write_text(text + _line(logit=-2.0) + "\n")
     assert _fast_structured(bad.read_text(), str(bad)) is None
     assert read_report(read_router_log(bad)).reasons == {"negative cost term": 1}
+
+
+def test_poa_hat_refuses_a_log_of_chosen_workers_only() -> None:
+    from gametheory.telemetry import poa_hat
+
+    with pytest.raises(TelemetryError, match="single candidate"):
+        poa_hat(read_router_log(LOG))

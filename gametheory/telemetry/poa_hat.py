@@ -100,6 +100,14 @@ def _log(decisions: pd.DataFrame) -> _Log:
     if np.any(dec_codes < 0) or np.any(wrk_codes < 0):
         raise TelemetryError("missing decision or worker id", field="decision")
     n_dec, n_wrk = int(dec_codes.max()) + 1 if len(frame) else 0, len(workers)
+    if n_wrk > 1 and n_dec == len(frame):
+        # Dynamo 1.6 logs the chosen worker only: no optimum can be formed from that
+        raise TelemetryError(
+            f"every decision lists a single candidate but {n_wrk} workers appear: the log "
+            "has the chosen worker only (Dynamo 1.6), not every candidate's cost; get them "
+            "from the router with gametheory.deploy.probe (gametheory deploy --probe)",
+            field="worker",
+        )
     chosen_flag = frame["chosen"].to_numpy(dtype=bool)
     valid = np.bincount(dec_codes, weights=chosen_flag, minlength=n_dec) == 1
     P = np.full((n_dec, n_wrk), np.inf)

@@ -77,6 +77,7 @@ DECISION_COLUMNS: dict[str, str] = {
     "decode_blocks": "float64",
     "cached_blocks": "float64",
     "chosen": "bool",
+    "stage": "string",
     "source": "string",
 }
 
@@ -206,6 +207,7 @@ def route(
             "decode_blocks": decode[arrivals].ravel(),
             "cached_blocks": overlap[arrivals].ravel(),
             "chosen": (chosen[arrivals][:, None] == workers[None, :]).ravel(),
+            "stage": pd.NA,
             "source": pd.NA,
         },
         columns=list(DECISION_COLUMNS),
