@@ -93,6 +93,9 @@ def mutated(draw: st.DrawFn, base: bytes) -> bytes:
                 "nan",
                 "negative",
                 "duplicate",
+                "overflow",
+                "huge_int",
+                "infinity",
             ]
         )
     )
@@ -123,6 +126,12 @@ def mutated(draw: st.DrawFn, base: bytes) -> bytes:
         new = b"1,234," + whole.rjust(3, b"0")[-3:] + (b"." + frac if frac else b"")
     elif kind == "nan":
         new = b"NaN"
+    elif kind == "overflow":
+        new = b"1e400"  # beyond a float
+    elif kind == "huge_int":
+        new = b"1" + b"0" * 400  # an integer no float holds
+    elif kind == "infinity":
+        new = b"Infinity"
     else:
         new = b"-" + token
     return base[: m.start()] + new + base[m.end() :]

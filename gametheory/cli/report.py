@@ -34,7 +34,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, out: Path | None) -> int:
-    data = load(args.paths, progress=_progress("reading", args.quiet))
+    data = load(
+        args.paths,
+        progress=_progress("reading", args.quiet),
+        max_decompressed=args.max_decompressed_mb << 20,
+    )
     report = build_report(
         data,
         metric=args.metric,
@@ -81,6 +85,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=flag(int_at_least(0)),
         default=20,
         help="deployment tables to print",
+    )
+    parser.add_argument(
+        "--max-decompressed-mb",
+        type=flag(positive_int),
+        default=1024,
+        help="MiB a compressed file may expand to (default 1024)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.set_defaults(func=_run)

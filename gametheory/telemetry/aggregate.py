@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,16 +20,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gametheory.telemetry.validation import Skips, parse_number
+from gametheory.telemetry.validation import Skips, json_float, parse_number
 
 __all__ = [
     "METRIC_ALIASES",
     "concurrency_from_config",
     "concurrency_from_path",
     "metrics_sweep_row",
+    "ms_per",
     "parse_sections_csv",
     "summarize_requests",
-    "to_ms",
 ]
 
 #: Normalised metric names (lower case, words joined by ``_``) -> canonical tag.
@@ -43,7 +44,29 @@ METRIC_ALIASES: dict[str, str] = {
     "request_count": "request_count",
 }
 
-_TIME_SCALE = {"ms": 1.0, "s": 1e3, "sec": 1e3, "seconds": 1e3, "us": 1e-3, "ns": 1e-6}
+#: Milliseconds per time unit, by the names aiperf and genai-perf write (aiperf's
+#: ``MetricTimeUnit``: ns, us, ms, sec) and their spelled-out forms.
+_TIME_SCALE = {
+    "": 1.0,  # no unit: aiperf's durations are milliseconds
+    "ms": 1.0,
+    "msec": 1.0,
+    "millisecond": 1.0,
+    "milliseconds": 1.0,
+    "s": 1e3,
+    "sec": 1e3,
+    "second": 1e3,
+    "seconds": 1e3,
+    "us": 1e-3,
+    "µs": 1e-3,
+    "μs": 1e-3,
+    "usec": 1e-3,
+    "microsecond": 1e-3,
+    "microseconds": 1e-3,
+    "ns": 1e-6,
+    "nsec": 1e-6,
+    "nanosecond": 1e-6,
+    "nanoseconds": 1e-6,
+}
 _STATS = ("avg", "p50", "p90", "p99")
 
 
@@ -57,9 +80,10 @@ def normalise_name(name: str) -> tuple[str, str]:
     return key, unit.strip().lower()
 
 
-def to_ms(value: float, unit: str) -> float:
-    """Convert a duration in ``unit`` to milliseconds (unknown units are taken as ms)."""
-    return value * _TIME_SCALE.get(unit, 1.0)
+def ms_per(unit: str) -> float | None:
+    """Milliseconds in one ``unit`` (case-insensitive; ``""`` is ms); None when the unit is
+    not a time unit gametheory knows, so a reader can name it instead of guessing."""
+    return _TIME_SCALE.get(unit.strip().lower())
 
 
 def concurrency_from_config(config: Any) -> float:
@@ -86,8 +110,9 @@ def concurrency_from_config(config: Any) -> float:
     if isinstance(pa, Mapping) and isinstance(pa.get("stimulus"), Mapping):
         candidates.append(pa["stimulus"].get("concurrency"))
     for value in candidates:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return float(value)
+        number = json_float(value)
+        if number is not None and math.isfinite(number) and number > 0:
+            return number
     return float("nan")
 
 
@@ -180,11 +205,15 @@ def parse_sections_csv(text: str, skips: Skips) -> dict[str, dict[str, float]]:
         stats = dict(zip(header[1:], values))
         if "value" in stats:
             stats = {"avg": stats["value"]}
-        if any(v < 0 for v in stats.values()):
-            skips.add(f"negative value in {key}", lineno)
+        if any(v < 0 or math.isinf(v) for v in stats.values()):
+            skips.add(f"negative or infinite value in {key}", lineno)
             continue
         if tag in ("ttft", "itl", "latency"):
-            stats = {k: to_ms(v, unit) for k, v in stats.items()}
+            factor = ms_per(unit)
+            if factor is None:
+                skips.add(f"unknown time unit {unit!r} in {key}", lineno)
+                continue
+            stats = {k: factor * v for k, v in stats.items()}
         marker = (tag, ",".join(sorted(stats)))
         if marker in seen:
             skips.add(f"duplicate metric {key}", lineno)

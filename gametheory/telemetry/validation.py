@@ -8,10 +8,12 @@ A reader never drops data silently: each row it skips is counted under a reason 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ __all__ = [
     "Skips",
     "attach",
     "decode_text",
+    "json_float",
     "parse_number",
     "read_report",
     "read_text",
@@ -161,3 +164,17 @@ def parse_number(text: str) -> float:
     if _THOUSANDS.match(s):
         s = s.replace(",", "")
     return float(s)
+
+
+def json_float(value: Any) -> float | None:
+    """A JSON number as a float (an integer beyond a float as an infinity, never an
+    OverflowError); None when it is not a number (a bool, a string, an object)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) < 2**1023:
+            return float(value)
+        return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
+    return None

@@ -33,14 +33,21 @@ from gametheory.telemetry.aggregate import (
     concurrency_from_path,
     deployment_from_path,
     metrics_sweep_row,
+    ms_per,
     normalise_name,
     parse_sections_csv,
     summarize_requests,
-    to_ms,
 )
 from gametheory.telemetry.files import find_beside, plain_suffix, read_bytes
 from gametheory.telemetry.schemas import conform, empty
-from gametheory.telemetry.validation import Skips, attach, parse_number, read_report, read_text
+from gametheory.telemetry.validation import (
+    Skips,
+    attach,
+    json_float,
+    parse_number,
+    read_report,
+    read_text,
+)
 
 __all__ = ["read_aiperf_aggregate", "read_aiperf_records", "read_aiperf_sweep"]
 
@@ -124,24 +131,27 @@ def _fast_records(data: bytes) -> pd.DataFrame | None:
         if duration:
             if len(units[tag]) > 1:
                 return None
-            unit = units[tag][0] if units[tag] else "ms"
-            vals = to_ms(1.0, unit) * vals
+            factor = ms_per(units[tag][0] if units[tag] else "ms")
+            if factor is None:
+                return None  # the line parser names the unit
+            vals = factor * vals
         out[col] = vals
     return out
 
 
 def _number(value: Any) -> float | None:
     """A JSON value as a float; None when it is not a number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
     if isinstance(value, str):
         try:
             return parse_number(value)
         except ValueError:
             return None
-    return None
+    return json_float(value)
+
+
+def _wide(value: Any) -> bool:
+    """An integer no 64-bit column holds."""
+    return isinstance(value, int) and not -(2**63) <= value < 2**63
 
 
 def _slow_records(data: bytes, skips: Skips) -> pd.DataFrame:
@@ -168,6 +178,12 @@ def _slow_records(data: bytes, skips: Skips) -> pd.DataFrame:
         meta_raw, err_raw = rec.get("metadata"), rec.get("error")
         meta: dict[str, Any] = meta_raw if isinstance(meta_raw, dict) else {}
         err: dict[str, Any] | None = err_raw if isinstance(err_raw, dict) else None
+        code = None if err is None else err.get("code")
+        ints = {"timestamp_ns": meta.get("timestamp_ns"), "error.code": code}
+        wide = next((name for name, value in ints.items() if _wide(value)), None)
+        if wide is not None:
+            skips.add(f"{wide} beyond a 64-bit integer", lineno)
+            continue
         row: dict[str, Any] = {
             "line": lineno,
             "request_id": meta.get("x_request_id"),
@@ -179,7 +195,7 @@ def _slow_records(data: bytes, skips: Skips) -> pd.DataFrame:
             "error_code": err.get("code") if err and isinstance(err.get("code"), int) else None,
             "has_error": err is not None or rec.get("error") not in (None, {}),
         }
-        bad = None
+        bad: str | None = None
         for tag, (col, duration) in _RECORD_METRICS.items():
             entry = rec["metrics"].get(tag)
             if entry is None:
@@ -187,12 +203,15 @@ def _slow_records(data: bytes, skips: Skips) -> pd.DataFrame:
                 continue
             value = _number(entry.get("value")) if isinstance(entry, dict) else None
             if value is None:
-                bad = tag
+                bad = f"non-numeric value in field {tag}"
                 break
-            unit = str(entry.get("unit", "ms")) if duration else ""
-            row[col] = to_ms(value, unit) if duration else value
+            factor = ms_per(str(entry.get("unit", "ms"))) if duration else 1.0
+            if factor is None:
+                bad = f"unknown time unit {entry.get('unit')!r} in field {tag}"
+                break
+            row[col] = factor * value
         if bad is not None:
-            skips.add(f"non-numeric value in field {bad}", lineno)
+            skips.add(bad, lineno)
             continue
         rows.append(row)
     return pd.DataFrame(
@@ -303,22 +322,28 @@ def _json_metrics(
         if not isinstance(entry, Mapping):
             skips.add(f"metric {key} is not an object", _line_of(text, str(key)))
             continue
-        unit = str(entry.get("unit", "ms")).lower()
+        unit = str(entry.get("unit", "ms"))
         stats: dict[str, float] = {}
         bad = False
         for stat in ("avg", "p50", "p90", "p99", "value"):
             if entry.get(stat) is None:
                 continue
             value = _number(entry[stat])
-            if value is None or value < 0:
+            if value is None or value < 0 or not math.isfinite(value):
                 bad = True
                 break
             stats["avg" if stat == "value" else stat] = value
         if bad:
-            skips.add(f"negative or non-numeric statistic in {key}", _line_of(text, str(key)))
+            skips.add(
+                f"negative, non-finite or non-numeric statistic in {key}", _line_of(text, str(key))
+            )
             continue
         if tag in ("ttft", "itl", "latency"):
-            stats = {k: to_ms(v, unit) for k, v in stats.items()}
+            factor = ms_per(unit)
+            if factor is None:
+                skips.add(f"unknown time unit {unit!r} in {key}", _line_of(text, str(key)))
+                continue
+            stats = {k: factor * v for k, v in stats.items()}
         metrics[tag] = stats
     return metrics
 

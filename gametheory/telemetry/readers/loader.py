@@ -22,12 +22,16 @@ same export is not read twice either).
 
 A folder is walked recursively; every recognised file is read, Prometheus scrapes of
 one folder form one time series (in name order), and a per-request file without an
-aggregate beside it also yields a sweep row. Unrecognised files are listed in the
-notes of the result, never silently ignored.
+aggregate beside it also yields a sweep row. Unrecognised files, files that cannot be
+read (truncated or corrupt compression, past the decompression limit, unreadable),
+folders that cannot be listed and entries that are not files (dangling links, pipes)
+are listed in the notes of the result, never silently ignored; when nothing at all
+could be read, the first such error is raised.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +40,7 @@ import pandas as pd
 
 from gametheory.errors import TelemetryError
 from gametheory.telemetry.aggregate import deployment_from_path, summarize_requests
-from gametheory.telemetry.files import find_beside, plain_name, read_head
+from gametheory.telemetry.files import decompression_limit, find_beside, plain_name, read_head
 from gametheory.telemetry.readers.aiconfigurator import read_aiconfigurator
 from gametheory.telemetry.readers.aiperf import read_aiperf_aggregate, read_aiperf_records
 from gametheory.telemetry.readers.aiperf_server import read_aiperf_server_metrics
@@ -127,11 +131,25 @@ def detect_format(path: str | Path) -> str | None:
     return None
 
 
-def _files(paths: Iterable[Path]) -> list[Path]:
+def _files(paths: Iterable[Path], notes: list[str]) -> list[Path]:
+    """The files under ``paths``; what cannot be listed or is not a file goes to ``notes``."""
     out: list[Path] = []
+
+    def unlisted(exc: OSError) -> None:
+        notes.append(f"cannot list folder {exc.filename}: {exc.strerror or exc}")
+
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file())
+            found: list[Path] = []
+            for folder, _dirs, names in os.walk(p, onerror=unlisted, followlinks=False):
+                for name in names:
+                    entry = Path(folder) / name
+                    if entry.is_file():
+                        found.append(entry)
+                    else:
+                        kind = "a dangling link" if entry.is_symlink() else "not a regular file"
+                        notes.append(f"skipped {entry}: {kind}")
+            out += sorted(found)
         elif p.is_file():
             out.append(p)
         else:
@@ -150,6 +168,7 @@ def load(
     paths: str | Path | Sequence[str | Path],
     *,
     progress: Callable[[int, int, Path], None] | None = None,
+    max_decompressed: int | None = None,
 ) -> TelemetryData:
     """Read every recognised telemetry file under ``paths`` (see the module docstring).
 
@@ -159,17 +178,26 @@ def load(
         A file, a folder, or a sequence of them.
     progress
         Called as ``progress(i, n, file)`` before each file (for progress displays).
+    max_decompressed
+        Bytes a compressed file may expand to (default
+        :data:`~gametheory.telemetry.files.MAX_DECOMPRESSED`, 1 GiB).
 
     Raises
     ------
     TelemetryError
-        If a path does not exist, a file is unreadable, or nothing was recognised.
+        If a path does not exist, or nothing could be read (the first file's error, or
+        "no recognised telemetry files"); files that fail beside readable ones are listed
+        in ``notes``.
     """
+    if max_decompressed is not None:
+        with decompression_limit(max_decompressed):
+            return load(paths, progress=progress)
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-    files = _files(roots)
+    notes: list[str] = []
+    failures: list[TelemetryError] = []
+    files = _files(roots, notes)
     parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in SCHEMAS}
     reports: list[ReadReport] = []
-    notes: list[str] = []
     scrapes: dict[Path, list[Path]] = {}
     aggregates = {f.parent for f in files if "profile_export_" in f.name}
     readers: dict[str, tuple[str, Callable[[Path], pd.DataFrame]]] = {
@@ -184,7 +212,11 @@ def load(
     for i, f in enumerate(files):
         if progress is not None:
             progress(i, len(files), f)
-        fmt = detect_format(f)
+        try:
+            fmt = detect_format(f)
+        except TelemetryError as exc:
+            failures.append(exc)
+            continue
         if (
             fmt is None
             and plain_name(f).startswith("server_metrics_export.")
@@ -203,23 +235,36 @@ def load(
         ):
             notes.append(f"{f}: the JSON export beside it was used instead")
             continue
-        if fmt == "aiperf-jsonl":
-            reqs = read_aiperf_records(f)
-            parts["requests"].append(reqs)
-            reports.append(read_report(reqs))
-            if f.parent not in aggregates:
-                row = summarize_requests(reqs, deployment=deployment_from_path(f), source=str(f))
-                parts["sweep"].append(conform(pd.DataFrame([row]), "sweep"))
+        try:
+            if fmt == "aiperf-jsonl":
+                reqs = read_aiperf_records(f)
+                parts["requests"].append(reqs)
+                reports.append(read_report(reqs))
+                if f.parent not in aggregates:
+                    row = summarize_requests(
+                        reqs, deployment=deployment_from_path(f), source=str(f)
+                    )
+                    parts["sweep"].append(conform(pd.DataFrame([row]), "sweep"))
+                continue
+            kind, reader = readers[fmt]
+            frame = reader(f)
+        except TelemetryError as exc:
+            failures.append(exc)
             continue
-        kind, reader = readers[fmt]
-        frame = reader(f)
         parts[kind].append(frame)
         reports.append(read_report(frame))
     for group in scrapes.values():
-        samples = read_prometheus(sorted(group))
+        try:
+            samples = read_prometheus(sorted(group))
+        except TelemetryError as exc:
+            failures.append(exc)
+            continue
         parts["samples"].append(samples)
         reports.append(read_report(samples))
+    notes += [f"unreadable: {exc}" for exc in failures]
     if not reports:
+        if failures:
+            raise failures[0]
         raise TelemetryError("no recognised telemetry files", file=",".join(str(r) for r in roots))
     sweep = _concat(parts["sweep"], "sweep")
     if len(sweep):

@@ -36,6 +36,15 @@ __all__ = ["histogram_quantile", "increase", "rate", "read_prometheus", "series"
 FloatArray = NDArray[np.float64]
 
 
+def _float(value: Any) -> float:
+    """A sample's value or time as a float; an integer beyond a float is an infinity (the
+    text format allows +Inf), never an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _label_text(labels: dict[str, str]) -> str:
     return ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "le")
 
@@ -84,13 +93,13 @@ def _parse_scrape(text: str, scrape: int, source: str, skips: Skips) -> list[dic
             rows.append(
                 {
                     "scrape": scrape,
-                    "time": math.nan if s.timestamp is None else float(s.timestamp),
+                    "time": math.nan if s.timestamp is None else _float(s.timestamp),
                     "family": fam.name,
                     "type": fam.type,
                     "metric": s.name,
                     "labels": _label_text(s.labels),
                     "le": le_value,
-                    "value": float(s.value),
+                    "value": _float(s.value),
                     "source": source,
                 }
             )
