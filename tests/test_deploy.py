@@ -161,6 +161,7 @@ def _record(k: int, t: float, chosen: int, loads: list[tuple[int, int]], attempt
         "dp_rank": 0,
         "overlap": 0,
         "attempts": attempts,
+        "cached": [[w, 0, 0] for w in range(len(loads))],
         "loads": [
             {
                 "worker_id": w,

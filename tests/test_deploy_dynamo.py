@@ -225,6 +225,7 @@ def test_probe_gives_every_candidates_cost_checked_against_the_log(
     chosen = d[d["chosen"]].set_index("decision")["cost"]
     assert (chosen <= d.groupby("decision")["cost"].min() + 1e-9).all()
     assert (result.requests["output_tokens"] == 8).all()
+    assert (d["cached_blocks"] == 0).all()  # random prompts: no prefix is cached
     p = poa_hat(d, window=2)
     assert p.n_windows == 10 and p.poa_hat > 0
     # the 0.6-shape log of every candidate reads back to the same decisions

@@ -10,7 +10,9 @@ inside one lock so that no other decision interleaves:
 
 1. ``get_potential_loads(tokens)``: per candidate, the prefill tokens the request would
    leave to compute (its prompt minus the cached prefix, plus the prefills queued
-   there) and the decode blocks the worker would hold with it, both books-nothing;
+   there) and the decode blocks the worker would hold with it; and
+   ``get_overlap_scores(tokens)``: each candidate's cached prefix blocks (both book
+   nothing);
 2. ``best_worker(tokens)`` without a request id: the router's own choice, which books
    nothing (it logs a ``Selected worker ... request_id="-"`` line with the logit);
    then the loads are queried again, and both queries repeated (at most 10 times) until
@@ -20,14 +22,18 @@ inside one lock so that no other decision interleaves:
 
 Each candidate's cost is Dynamo's logit ``prefill_load_scale * prefill_tokens /
 block_size + decode_blocks`` (KV router defaults: ``prefill_load_scale`` 1, no
-per-request decode weight); the check (:attr:`ProbeResult.logit_mismatches`) is that the
+per-request decode weight); the check
+(:attr:`~gametheory.deploy.results.ProbeResult.logit_mismatches`) is that the
 chosen candidate's cost equals the logit the router logged for the query, decision by
 decision. The candidates go into the ``decisions`` schema and a Dynamo 0.6-shape log
 (``router_candidates.log``, which :func:`gametheory.telemetry.load` reads with every
 candidate), so :func:`gametheory.telemetry.poa_hat` applies unchanged.
 
-Scope: the probe routes the decode pool directly (each decode mocker then also runs the
-prompt); the frontend's own two-stage routing of aiperf traffic is measured by its log.
+Scope: the probe routes the decode pool directly, as the frontend's decode stage does. A
+decode mocker sent a request directly starts decoding at once (no prefill is charged: the
+probe's TTFT is about one decode step), so the probe's latencies are not the
+deployment's; its decisions are those of Dynamo's decode router on this load. The
+frontend's two-stage routing of aiperf traffic is in the frontend's log.
 """
 
 from __future__ import annotations
@@ -86,12 +92,16 @@ async def _drive(cfg: dict[str, Any]) -> None:
                     loads = await router.get_potential_loads(tokens)
                     worker, rank, overlap = await router.best_worker(tokens)
                     still = await router.get_potential_loads(tokens) == loads
+                scores = await router.get_overlap_scores(tokens)
                 start = time.time_ns()
                 stream = await router.generate(
                     tokens, cfg["model"], stop_conditions=stop, worker_id=worker, dp_rank=rank
                 )
             rec: dict[str, Any] = {"decision": k, "time": t, "request_id": rid}
             rec["attempts"] = attempts
+            rec["cached"] = [
+                [w["worker_id"], w["dp_rank"], w["device_blocks"]] for w in scores["workers"]
+            ]
             rec.update(worker=worker, dp_rank=rank, overlap=overlap, loads=loads)
             first, n = math.nan, 0
             async for item in stream:
@@ -119,6 +129,7 @@ def _frames(
     reqs: list[dict[str, Any]] = []
     for order, rec in enumerate(sorted(records, key=lambda r: (r["time"], r["decision"]))):
         chosen = (int(rec["worker"]), int(rec["dp_rank"]))
+        cached = {(int(w), int(r)): float(b) for w, r, b in rec.get("cached", [])}
         stamp = pd.Timestamp(rec["time"], unit="s", tz="UTC")
         for cand in rec["loads"]:
             key = (int(cand["worker_id"]), int(cand["dp_rank"]))
@@ -136,7 +147,7 @@ def _frames(
                     "prefill_blocks": blocks,
                     "prefill_cost": blocks,
                     "decode_blocks": load,
-                    "cached_blocks": float(rec["overlap"]) if key == chosen else math.nan,
+                    "cached_blocks": cached.get(key, math.nan),
                     "chosen": key == chosen,
                     "stage": "decode",
                     "source": source,
