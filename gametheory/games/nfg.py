@@ -128,11 +128,23 @@ class _Tokens:
     def number(self, what: str) -> Fraction:
         text = self.take("num", what)
         try:
-            value = Fraction(text)
+            # each part of "p/q" within a float first: Fraction("1e999999999") would build
+            # a billion-digit integer, and float(Fraction("1e400")) overflows
+            within = all(math.isfinite(float(part)) for part in text.split("/"))
+            value = Fraction(text) if within else None
         except (ValueError, ZeroDivisionError):
+            value = None
+            within = True
+        if value is None:
             self.i -= 1
-            raise self.error(f"{what} must be a number, got {text!r}") from None
+            shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+            why = "a number" if within else "a number a float can hold"
+            raise self.error(f"{what} must be {why}, got {shown!r}")
         return value
+
+    def remaining(self) -> int:
+        """Tokens not read yet."""
+        return len(self.items) - self.i
 
     def strings(self, what: str) -> list[str]:
         self.brace("{")
@@ -186,7 +198,7 @@ def parse_nfg(text: str, source: str = "<string>") -> NFGFile:
                 raise tok.error(f"a strategy count must be a positive integer, got {count}")
             counts.append(int(count))
         tok.brace("}")
-        labels = [[str(k + 1) for k in range(c)] for c in counts]
+        labels = []
     if len(counts) != len(players) or min(counts, default=0) < 1:
         raise tok.error(
             f"{len(players)} players need one positive strategy count each, got {counts}",
@@ -194,6 +206,13 @@ def parse_nfg(text: str, source: str = "<string>") -> NFGFile:
         )
     comment = tok.string("the comment") if tok.peek()[0] == "str" else ""
     profiles = math.prod(counts)
+    if profiles > tok.remaining():  # each profile needs at least one number in the file
+        raise tok.error(
+            f"strategy counts {counts} make {profiles:.3g} profiles, but only "
+            f"{tok.remaining()} tokens follow",
+            counts_line,
+        )
+    labels = labels or [[str(k + 1) for k in range(c)] for c in counts]
     # Strategy names or counts, then payoffs or outcomes: the two choices are independent
     # in Gambit's grammar (its catalog has files with names and a payoff list).
     version: Version = "outcome" if tok.peek() == ("brace", "{") else "payoff"

@@ -50,6 +50,13 @@ from gametheory.sim.workloads import Workload
 __all__ = ["LiveRun", "serve_simulation"]
 
 _AHEAD_S = 0.002  # sleep only when the schedule is this far ahead of the wall clock
+_MAX_BODY = 1 << 20  # bytes of a POST body
+_MAX_USERS = 1_000_000  # closed-loop users a POST /load may ask for
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
 class _Conflict(GameError):
@@ -70,6 +77,10 @@ def _number(body: dict[str, Any], *keys: str) -> float | None:
             value = body[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise GameError(f"{key} must be a number, got {value!r}")
+            if isinstance(value, int) and abs(value) >= 2**1023:  # no float holds it
+                raise GameError(
+                    f"{key} must be finite and nonnegative, got a {value.bit_length()}-bit integer"
+                )
             if not (math.isfinite(value) and value >= 0):
                 raise GameError(f"{key} must be finite and nonnegative, got {value!r}")
             return float(value)
@@ -221,11 +232,17 @@ class LiveRun:
         Raises
         ------
         GameError
-            Open loop, or a value that is not an integer >= 1.
+            Open loop, or a value that is not an integer in 1-1,000,000.
         """
         if self.workload.arrival_s is None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise GameError(f"concurrency must be an integer >= 1, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 1 <= value <= _MAX_USERS
+            ):
+                raise GameError(
+                    f"concurrency must be an integer in 1-{_MAX_USERS}, got {_shown(value)}"
+                )
             self.concurrency = value
             self._log_load(self.sim_time)
             return value
@@ -294,6 +311,8 @@ class LiveRun:
 
 def _handler(live: LiveRun) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = 10.0  # seconds a client may take to send its request: no slow drip holds it
+
         def _send(self, code: int, body: bytes, kind: str = "application/json") -> None:
             self.send_response(code)
             self.send_header("Content-Type", kind)
@@ -324,9 +343,17 @@ def _handler(live: LiveRun) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= _MAX_BODY:
+                self._json(413, {"error": f"Content-Length must be 0-{_MAX_BODY} bytes"})
+                return
+            try:
                 body = json.loads(self.rfile.read(length) or b"null")
             except ValueError:
                 self._json(400, {"error": "the body is not JSON"})
+                return
+            except OSError:  # the client was too slow (see timeout) or went away
                 return
             if not isinstance(body, dict):
                 self._json(400, {"error": "the body must be a JSON object"})
