@@ -205,6 +205,7 @@ def test_cli_load_sweep_resumes(tmp_path: Path) -> None:
     assert all(json.loads(ln)["resumed"] for ln in again.stdout.decode().splitlines())
     data = load(tmp_path / "1P2D")
     assert sorted(data.sweep["concurrency"]) == [1.0, 2.0]
+    assert set(data.sweep["deployment"]) == {"1P2D"}  # one sweep, so one knee search
     # the router log of the run: two decisions (prefill, decode) per request
     assert len(data.decisions) == 2 * (6 + 6)
 

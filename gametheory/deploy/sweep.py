@@ -1,8 +1,10 @@
 """A load sweep on a real Dynamo deployment: one aiperf run per concurrency, resumable.
 
 :func:`load_sweep` starts the deployment once and runs aiperf at each concurrency of the
-grid, each into ``OUT/<topology>/concurrency_<C>/`` (the folder name carries the
-concurrency, as :func:`gametheory.telemetry.read_aiperf_sweep` expects). A cell whose
+grid, each into ``OUT/<topology>/<topology>-concurrency<C>/`` (the folder name carries
+the deployment and the concurrency, as :func:`gametheory.telemetry.load` and
+:func:`gametheory.telemetry.read_aiperf_sweep` expect, so that ``gametheory report OUT``
+finds one sweep per topology, its knee and regimes). A cell whose
 folder already holds aiperf's summary (``profile_export_aiperf.json``) is kept, not run
 again, so a sweep that was stopped resumes where it stopped, as ``gametheory sweep``
 does for the simulator. Each start of the deployment gets its own folder
@@ -84,7 +86,7 @@ def load_sweep(
     spec
         The deployment.
     out
-        Root folder; the cells go to ``out/<topology>/concurrency_<C>``.
+        Root folder; the cells go to ``out/<topology>/<topology>-concurrency<C>``.
     concurrencies
         The grid (duplicates dropped).
     requests_per_level
@@ -118,13 +120,14 @@ def load_sweep(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise GameError(f"{name} must be an integer >= 1, got {value!r}")
-    root = Path(out) / spec.topology.replace("/", "")
+    name = spec.topology.replace("/", "")
+    root = Path(out) / name
     root.mkdir(parents=True, exist_ok=True)
     (root / "deployment.json").write_text(json.dumps(spec.as_dict(), indent=1))
     cells: list[SweepCell] = []
     todo: list[int] = []
     for c in grid:
-        folder = root / f"concurrency_{c}"
+        folder = root / f"{name}-concurrency{c}"
         if (folder / "profile_export_aiperf.json").is_file():
             cells.append(SweepCell(c, folder, float("nan"), True))
             if progress is not None:
@@ -135,7 +138,7 @@ def load_sweep(
         run = root / f"run_{len(list(root.glob('run_*')))}"
         with DynamoDeployment(spec, run) as d:
             for c in todo:
-                folder = root / f"concurrency_{c}"
+                folder = root / f"{name}-concurrency{c}"
                 if folder.exists():
                     shutil.rmtree(folder)
                 t0 = time.monotonic()
