@@ -14,7 +14,8 @@
    shows as a longer ITL).
 4. *Sweep.* 1P/5D and 1P/2D over the paper's concurrency grid, 128/128 tokens: aiperf
    cells (:func:`load_sweep`), the router probe at each concurrency (PoA-hat with every
-   candidate's cost), and the simulator's twin of each cell; knee of both.
+   candidate's cost), and the simulator's twin of each cell; knee of both, and the rows
+   of the reproduction scorecard the real sweeps give (source "Dynamo mocker").
 
 Run: ``python benchmarks/bench_dynamo.py [part ...] [--out DIR] [--speedup S]``, parts
 ``startup``, ``log``, ``capacity``, ``sweep`` (default all). Prints Markdown tables and
@@ -33,12 +34,13 @@ from pathlib import Path
 import pandas as pd
 
 from gametheory.deploy import DeploymentSpec, deploy
-from gametheory.deploy.compare import compare_rows, simulator_twin
+from gametheory.deploy.compare import compare_rows, dynamo_scorecard_rows, simulator_twin
 from gametheory.deploy.launcher import DynamoDeployment
 from gametheory.deploy.loadgen import run_aiperf
 from gametheory.deploy.probe import probe_router
 from gametheory.deploy.sweep import PAPER_CONCURRENCIES, load_sweep
 from gametheory.sim.output import sweep_row
+from gametheory.sim.studies.results import ScorecardResult
 from gametheory.telemetry import detect_knee, poa_hat, read_aiperf_aggregate, read_router_log
 from gametheory.telemetry.readers.router_logs import parse_router_lines
 from gametheory.telemetry.validation import Skips
@@ -132,6 +134,7 @@ def _probe_cells(spec: DeploymentSpec, out: Path, grid: tuple[int, ...]) -> dict
 
 
 def sweep(out: Path, speedup: float, grid: tuple[int, ...]) -> None:
+    rows: list[dict[str, object]] = []
     for topo in ("1P5D", "1P2D"):
         spec = DeploymentSpec.build(topo, speedup_ratio=speedup)
         print(f"## Sweep {spec.topology} at speed-up {speedup:g} ({_load()})\n")
@@ -176,6 +179,12 @@ def sweep(out: Path, speedup: float, grid: tuple[int, ...]) -> None:
             print(f"\nknee ({name}): {knee.knee if knee.converged else 'none'}", end="")
         print(f"\n\naiperf cells {t_sweep:.0f} s, probe cells {t_probe:.0f} s ({_load()})\n")
         table.to_csv(out / f"compare-{topo}.csv", index=False)
+        rows += dynamo_scorecard_rows(spec.topology, real, probe)
+    card = ScorecardResult(
+        table=pd.DataFrame(rows), n_holds=0, converged=True, iterations=len(rows), method=""
+    )
+    print("## Scorecard rows of the real sweeps\n")
+    print(card.to_markdown() + "\n")
 
 
 def main() -> None:

@@ -225,3 +225,31 @@ def test_simulator_twin_and_comparison() -> None:
         compare_rows(real.drop(columns="concurrency"), sim)
     with pytest.raises(GameError, match="n_requests"):
         simulator_twin(spec, 4, 0)
+
+
+def test_dynamo_scorecard_rows_score_a_real_shaped_sweep() -> None:
+    from gametheory.deploy.compare import dynamo_scorecard_rows
+    from gametheory.sim.studies.results import ScorecardResult
+
+    grid = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    # TTFT P99 flat, then rising steeply from 128 on; throughput saturating there
+    ttft = [100, 101, 102, 104, 106, 110, 115, 600, 2400]
+    rps = [1, 2, 4, 8, 16, 32, 60, 70, 72]
+    sweep = pd.DataFrame({"concurrency": grid, "ttft_ms_p99": ttft, "request_throughput": rps})
+    poa = {c: (0.99 if c < 128 else 1.2) for c in grid}
+    rows = dynamo_scorecard_rows("1P/5D", sweep, poa)
+    by = {r["claim"]: r for r in rows}
+    assert {r["source"] for r in rows} == {"Dynamo mocker"}
+    assert by["PoA-hat plateau below the knee"]["ours"] == pytest.approx(0.99)
+    assert not by["PoA-hat plateau below the knee"]["holds"]
+    assert by["PoA-hat < 1 is rare"]["ours"] == 1.0
+    assert by["PoA-hat growth past the knee"]["ours"] > 1.0
+    card = ScorecardResult(
+        table=pd.DataFrame(rows[:1]), n_holds=0, converged=True, iterations=1, method="a"
+    )
+    both = card.with_rows(rows[1:], "b")
+    assert both.iterations == 4 and both.method == "a; b"
+    assert both.n_holds == sum(r["holds"] for r in rows)
+    assert "| source |" in both.to_markdown() and "| Dynamo mocker |" in both.to_markdown()
+    with pytest.raises(GameError, match="concurrency 256"):
+        dynamo_scorecard_rows("1P/5D", sweep, dict.fromkeys(grid[:-1], 1.0))

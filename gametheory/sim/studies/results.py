@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from gametheory.control.results import DetectorStudyResult, SwitchTransientResult
 from gametheory.results import Result
 from gametheory.telemetry.results import KneeResult
@@ -238,7 +240,9 @@ class ScorecardResult(Result):
     Attributes
     ----------
     table
-        One row per claim and topology: ``claim``, ``topology``, ``paper`` (the paper's
+        One row per claim and topology: ``claim``, ``topology``, ``source`` (what
+        produced the estimate: ``"simulator"``, or ``"Dynamo mocker"`` for rows of a real
+        deployment added by :meth:`with_rows`), ``paper`` (the paper's
         figure, as text), ``ours`` (the study's estimate), ``low`` and ``high`` (its
         interval, NaN where none), ``variant`` (the PoA-hat variant, or ``"-"``),
         ``tolerance`` (what counts as holding), ``holds`` and ``reason`` (for a miss,
@@ -272,12 +276,26 @@ class ScorecardResult(Result):
                 out.append(f"{value:.4g} [{low:.4g}, {high:.4g}]")
         return out
 
+    def with_rows(self, rows: list[dict[str, Any]], method: str) -> ScorecardResult:
+        """This scorecard with ``rows`` appended (rows of
+        :func:`~gametheory.sim.studies.scorecard.scorecard_row`, e.g. from a real
+        deployment), ``method`` added to the description."""
+        table = pd.concat([self.table, pd.DataFrame(rows)], ignore_index=True)
+        return ScorecardResult(
+            table=table,
+            n_holds=int(table["holds"].sum()),
+            converged=True,
+            iterations=len(table),
+            method=f"{self.method}; {method}",
+        )
+
     def to_markdown(self) -> str:
         """The table as a Markdown table (for the docs and notebooks)."""
-        cols = ["claim", "topology", "paper", "ours", "variant", "holds", "reason"]
+        cols = ["claim", "topology", "source", "paper", "ours", "variant", "holds", "reason"]
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for row, ours in zip(self.table.to_dict("records"), self.estimates(), strict=True):
-            cells = [row["claim"], row["topology"], row["paper"], ours, row["variant"]]
+            cells = [row["claim"], row["topology"], row.get("source", "simulator")]
+            cells += [row["paper"], ours, row["variant"]]
             cells += ["yes" if row["holds"] else "no", row["reason"] or ""]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         return "\n".join(lines)
