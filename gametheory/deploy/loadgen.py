@@ -14,8 +14,8 @@ that every request generates exactly ``osl`` tokens) at a fixed concurrency::
 folder for a hub id while ``HF_HUB_OFFLINE=1`` is set, so that variable is removed from
 its environment; the tokenizer is the deployment's local folder, so nothing is
 downloaded. The executable is ``$GAMETHEORY_AIPERF`` if set, else ``aiperf`` on the
-``PATH`` (aiperf 0.13 pins pandas 2.3, so it usually lives in a virtual environment of
-its own, linked onto the ``PATH``).
+``PATH`` or beside this Python (aiperf 0.13 pins pandas 2.3, so it usually lives in a
+virtual environment of its own, linked into this one's ``bin/``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from gametheory.deploy.launcher import DeploymentError
@@ -32,11 +33,13 @@ __all__ = ["aiperf_command", "find_aiperf", "run_aiperf"]
 
 
 def find_aiperf() -> str | None:
-    """The aiperf executable (``$GAMETHEORY_AIPERF``, else ``aiperf`` on the PATH)."""
+    """The aiperf executable: ``$GAMETHEORY_AIPERF``, else ``aiperf`` on the PATH, else
+    beside this Python (a virtual environment's ``bin/`` not on the PATH)."""
     configured = os.environ.get("GAMETHEORY_AIPERF")
     if configured:
         return configured if Path(configured).is_file() else None
-    return shutil.which("aiperf")
+    beside = Path(sys.executable).parent / "aiperf"
+    return shutil.which("aiperf") or (str(beside) if beside.is_file() else None)
 
 
 def _count(value: object, name: str) -> int:
