@@ -137,3 +137,31 @@ def test_flag_and_setting_say_the_same() -> None:
             {"alpha": "x"}, "alpha", _checks.finite_float, 0.3, source="s.toml", section="detector"
         )
     assert _checks.setting({}, "serve", _checks.port, None) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["demo", "--workers", "0"], "argument --workers: must be a whole number >= 1, got '0'"),
+        (["demo", "--players", "1e3"], "argument --players: must be a whole number >= 1"),
+        (["bound", "bpr", "--alpha", "inf"], "argument --alpha: must be a number >= 0 (finite)"),
+        (["report", "x", "--max-deployments", "-5"], "argument --max-deployments: must be a"),
+        (["report", "x", "--window", "0"], "argument --window: must be a whole number >= 1"),
+        (["pd-game", "--load", "nan"], "argument --load: must be a number > 0 (finite)"),
+        (["pd-game", "--budget", "2.5"], "argument --budget: must be a whole number >= 1"),
+        (["affinity", "--workers", "0"], "argument --workers: must be a whole number >= 1"),
+        (["affinity", "--zipf", "-1"], "argument --zipf: must be a number >= 0, got '-1'"),
+        (["simulate", "--tp", "0"], "argument --tp: must be a whole number >= 1, got '0'"),
+        (["simulate", "--speedup", "-2"], "argument --speedup: must be a number >= 0"),
+        (["sweep", "--n-bootstrap", "-1"], "argument --n-bootstrap: must be a whole number >= 0"),
+        (["control", "--serve", "99999"], "argument --serve: must be a port in 1-65535"),
+        (["deploy", "1P2D", "--dir", "d", "--tp", "0"], "argument --tp: must be a whole number"),
+    ],
+)
+def test_every_subcommand_checks_its_flags(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    assert main(argv) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert named in line and line.startswith(f"gametheory {argv[0]}")
+    assert ": error: argument --" in line
