@@ -47,12 +47,24 @@ def _complete(d: DynamoDeployment, prompt: str, max_tokens: int = 8) -> dict[str
         return out
 
 
+def _running_in(folder: Path) -> list[int]:
+    """Processes whose command line names ``folder`` (the deployment's own)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(folder) in (proc / "cmdline").read_text():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDeployment]:
     d = deploy(tmp_path_factory.mktemp("dynamo"), "1P2D", speedup_ratio=1.0)
     with d:
         yield d
-    assert all(p.poll() is not None for p in d._procs.values())
+    assert _running_in(d.workdir) == []
 
 
 def test_deployment_starts_fast_and_serves_completions(stack: DynamoDeployment) -> None:
@@ -236,3 +248,16 @@ def test_probe_gives_every_candidates_cost_checked_against_the_log(
     assert back["worker"].tolist() == d["worker"].tolist()
     assert back["cost"].tolist() == pytest.approx(d["cost"].tolist(), abs=1e-6)
     assert back["chosen"].tolist() == d["chosen"].tolist()
+
+
+def test_a_failing_worker_stops_the_deployment(tmp_path: Path) -> None:
+    from gametheory.deploy import DeploymentError
+
+    d = deploy(tmp_path, "1P2D", mocker_args=("--no-such-flag",), startup_timeout_s=30.0)
+    with pytest.raises(DeploymentError, match="exited with code") as info:
+        d.start()
+    assert "--no-such-flag" in str(info.value)  # the tail of the worker's log
+    assert d._procs == {}
+    assert _running_in(tmp_path) == []  # every process it had started is gone
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{d.url}/v1/models", timeout=2)
