@@ -1,7 +1,7 @@
 """The ``gametheory`` command.
 
 One module per subcommand (``demo``, ``bound``, ``report``, ``pd-game``, ``affinity``,
-``simulate``, ``sweep``, ``control``),
+``simulate``, ``sweep``, ``control``, ``deploy``),
 each with a ``register(subparsers)`` function that adds its parser and sets ``func`` to a
 callable taking the parsed arguments and returning an exit code; :data:`COMMANDS` is the
 one registration list, and only the module of the command being run is imported.
