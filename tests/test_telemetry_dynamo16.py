@@ -199,3 +199,30 @@ def test_poa_hat_refuses_a_log_of_chosen_workers_only() -> None:
 
     with pytest.raises(TelemetryError, match="single candidate"):
         poa_hat(read_router_log(LOG))
+
+
+def test_dynamo_16_json_lines_log(tmp_path: Path) -> None:
+    # two records of a real frontend run with DYN_LOGGING_JSONL=1 (file and line trimmed)
+    lines = [
+        '{"time":"2026-12-08T00:59:39.862268Z","level":"INFO","target":"dynamo_kv_router::'
+        'scheduling::selector","message":"Selected worker","disk_blocks":0,"dp_rank":"0",'
+        '"effective_cached_blocks":0.0,"host_pinned_blocks":0,"logit":2.8125,"request_id":'
+        '"d2420ba0-c029-42b1-bd0d-2806387de56f","router_mode":"kv","total_kv_blocks":'
+        '"Some(55065)","worker_id":13205310165092700716,"worker_type":"prefill"}',
+        '{"time":"2026-12-08T00:59:39.909819Z","level":"INFO","target":"dynamo_kv_router::'
+        'scheduling::selector","message":"Selected worker","disk_blocks":0,"dp_rank":"0",'
+        '"host_pinned_blocks":0,"logit":2.0,"request_id":"d2420ba0-c029-42b1-bd0d-2806387de56f",'
+        '"router_mode":"kv","worker_id":12036509201726598931,"worker_type":"decode"}',
+        '{"time":"2026-12-08T00:59:40Z","level":"INFO","message":"Selected worker","logit":-1,'
+        '"worker_id":1}',
+        '{"time":"2026-12-08T00:59:41Z","level":"INFO","message":"http response sent"}',
+    ]
+    path = tmp_path / "frontend.log"
+    path.write_text("\n".join(lines) + "\n")
+    frame = read_router_log(path)
+    assert frame["stage"].tolist() == ["prefill", "decode"]
+    assert frame["cost"].tolist() == [2.8125, 2.0]
+    assert frame["worker"].tolist() == ["13205310165092700716", "12036509201726598931"]
+    assert frame["cached_blocks"].isna().tolist() == [False, True]
+    assert str(frame["time"].iloc[0]) == "2026-12-08 00:59:39.862268+00:00"
+    assert read_report(frame).reasons == {"negative cost term": 1}

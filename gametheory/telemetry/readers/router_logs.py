@@ -26,7 +26,8 @@ that books nothing logs ``request_id="-"``), and for a request sent to a given w
     Selected pinned worker: worker_type=decode, worker_id=<worker> dp_rank=<r>,
         logit: <x>, effective cached blocks: <n> request_id="<id>"
 
-Each such
+The same records in Dynamo's JSON-lines logging (``DYN_LOGGING_JSONL=1``: ``{"time": ...,
+"message": "Selected worker", "worker_id": ..., "logit": ...}``) are read alike. Each such
 line is one decision with a single, chosen candidate: ``cost`` is the logit,
 ``cached_blocks`` the effective cached blocks, ``stage`` the worker type, and a
 worker of a data-parallel rank other than 0 is named ``<worker>-dp<r>``. The other
@@ -40,6 +41,7 @@ current load, which is what the PoA-hat estimator needs.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -93,22 +95,62 @@ def _field(pairs: dict[str, str], key: str) -> float:
     return parse_number(some.group(1) if some else text)
 
 
+def _pinned(text: str) -> dict[str, str] | None:
+    """The fields of a ``Selected pinned worker:`` message, None if it is not one."""
+    pinned = _PINNED.search(text)
+    if pinned is None:
+        return None
+    pairs = {
+        "worker_id": pinned["worker"],
+        "worker_type": pinned["stage"],
+        "dp_rank": pinned["rank"],
+        "logit": pinned["logit"],
+        "effective_cached_blocks": pinned["cached"],
+    }
+    rid = _REQUEST.search(text[pinned.end() :])
+    if rid is not None:
+        pairs["request_id"] = rid["rid"]
+    return pairs
+
+
+def _json_pairs(line: str) -> tuple[dict[str, str], str | None] | None:
+    """Fields and timestamp of a JSON-lines log record (``DYN_LOGGING_JSONL=1``) of a
+    selection; None for any other line."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("message"), str):
+        return None
+    message, stamp = record["message"], record.get("time")
+    stamp = stamp if isinstance(stamp, str) else None
+    if message.startswith("Selected pinned worker:"):
+        pairs = _pinned(message)
+        if pairs is not None and "request_id" in record:
+            pairs["request_id"] = str(record["request_id"])
+        return (pairs, stamp) if pairs is not None else ({}, stamp)
+    if message != "Selected worker":
+        return None
+    return {str(k): str(v) for k, v in record.items() if v is not None}, stamp
+
+
 def _structured(line: str, stamp: str | None) -> dict[str, Any] | str:
     """The decision row of a Dynamo 1.6 ``Selected worker`` line, or why it is skipped."""
-    pinned = _PINNED.search(line)
-    if pinned is not None:
-        rid = _REQUEST.search(line[pinned.end() :])
-        pairs = {
-            "worker_id": pinned["worker"],
-            "worker_type": pinned["stage"],
-            "dp_rank": pinned["rank"],
-            "logit": pinned["logit"],
-            "effective_cached_blocks": pinned["cached"],
-        }
-        if rid is not None:
-            pairs["request_id"] = rid["rid"]
+    found = _json_pairs(line) if line.startswith("{") else None
+    if found is not None:
+        pairs, stamp = found
     else:
-        pairs = {k: v.strip('"') for k, v in _PAIR.findall(line[line.index("Selected worker") :])}
+        pinned = _pinned(line)
+        pairs = (
+            pinned
+            if pinned is not None
+            else {k: v.strip('"') for k, v in _PAIR.findall(line[line.index("Selected worker") :])}
+        )
+    return _row_of(pairs, stamp)
+
+
+def _row_of(pairs: dict[str, str], stamp: str | None) -> dict[str, Any] | str:
+    """The decision row of a selection's fields, or why it is skipped."""
     worker = pairs.get("worker_id")
     if worker is None or "logit" not in pairs:
         return "malformed Selected line"
@@ -192,7 +234,8 @@ def parse_router_lines(lines: list[str], source: str, skips: Skips) -> pd.DataFr
                 }
             )
             continue
-        if _STRUCTURED.search(line) or "Selected pinned worker:" in line:
+        structured = _STRUCTURED.search(line) or "Selected pinned worker:" in line
+        if structured or (line.startswith("{") and '"message":"Selected worker"' in line):
             drop_pending("candidate lines without a Selected line")
             row = _structured(line, stamp)
             if isinstance(row, str):
