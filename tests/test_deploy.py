@@ -253,3 +253,13 @@ def test_dynamo_scorecard_rows_score_a_real_shaped_sweep() -> None:
     assert "| source |" in both.to_markdown() and "| Dynamo mocker |" in both.to_markdown()
     with pytest.raises(GameError, match="concurrency 256"):
         dynamo_scorecard_rows("1P/5D", sweep, dict.fromkeys(grid[:-1], 1.0))
+
+
+def test_probe_rejects_an_unknown_pool(tmp_path: Path) -> None:
+    from gametheory.deploy.probe import probe_router
+
+    d = DynamoDeployment(DeploymentSpec.build("1P2D"), tmp_path)
+    with pytest.raises(GameError, match="pool"):
+        probe_router(d, tmp_path / "probe", pool="both")
+    with pytest.raises(GameError, match="concurrency"):
+        probe_router(d, tmp_path / "probe", concurrency=0)

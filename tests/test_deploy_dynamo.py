@@ -261,3 +261,17 @@ def test_a_failing_worker_stops_the_deployment(tmp_path: Path) -> None:
     assert _running_in(tmp_path) == []  # every process it had started is gone
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{d.url}/v1/models", timeout=2)
+
+
+def test_probe_of_the_prefill_pool(tmp_path: Path) -> None:
+    from gametheory.deploy.probe import probe_router
+
+    with deploy(tmp_path, "2P1D") as d:
+        result = probe_router(d, tmp_path / "probe", concurrency=2, requests=8, pool="prefill")
+    assert result.logit_mismatches == 0
+    dec = result.decisions
+    assert set(dec["stage"]) == {"prefill"} and dec["worker"].nunique() == 2
+    assert (dec.groupby("decision")["chosen"].sum() == 1).all()
+    # a prefill worker answers with its one token, after the prompt's prefill
+    assert (result.requests["output_tokens"] == 1).all()
+    assert _running_in(tmp_path) == []

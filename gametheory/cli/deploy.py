@@ -64,6 +64,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="C",
         help="drive the decode pool through the router binding at concurrency C, print PoA-hat",
     )
+    p.add_argument(
+        "--probe-pool", choices=("decode", "prefill"), default="decode", help="pool --probe drives"
+    )
     p.add_argument("--requests", type=flag(positive_int), default=100, help="per concurrency")
     p.add_argument("--isl", type=flag(positive_int), default=128)
     p.add_argument("--osl", type=flag(positive_int), default=128)
@@ -136,11 +139,13 @@ def _run(args: argparse.Namespace) -> int:
                     isl=args.isl,
                     osl=args.osl,
                     seed=args.seed,
+                    pool=args.probe_pool,
                 )
             poa = poa_hat(result.decisions, seed=args.seed)
             _print(
                 {
                     "concurrency": args.probe,
+                    "pool": args.probe_pool,
                     "decisions": len(result.requests),
                     "logit_mismatches": result.logit_mismatches,
                     "poa_hat": round(poa.poa_hat, 4),

@@ -29,7 +29,8 @@ decision. The candidates go into the ``decisions`` schema and a Dynamo 0.6-shape
 (``router_candidates.log``, which :func:`gametheory.telemetry.load` reads with every
 candidate), so :func:`gametheory.telemetry.poa_hat` applies unchanged.
 
-Scope: the probe routes the decode pool directly, as the frontend's decode stage does. A
+Scope: the probe routes one pool directly (``pool="decode"``, the default, as the
+frontend's decode stage does, or ``pool="prefill"``). A
 decode mocker sent a request directly starts decoding at once (no prefill is charged: the
 probe's TTFT is about one decode step), so the probe's latencies are not the
 deployment's; its decisions are those of Dynamo's decode router on this load. The
@@ -58,7 +59,7 @@ from gametheory.sim.output import router_log_lines
 from gametheory.telemetry.readers.router_logs import read_router_log
 from gametheory.telemetry.schemas import conform
 
-__all__ = ["probe_router"]
+__all__ = ["POOLS", "probe_router"]
 
 
 async def _drive(cfg: dict[str, Any]) -> None:
@@ -121,8 +122,16 @@ async def _drive(cfg: dict[str, Any]) -> None:
         runtime.shutdown()
 
 
+#: The worker pools a probe can drive, and their endpoints.
+POOLS = {"decode": "dynamo.backend.generate", "prefill": "dynamo.prefill.generate"}
+
+
 def _frames(
-    records: list[dict[str, Any]], block_size: int, concurrency: int, source: str
+    records: list[dict[str, Any]],
+    block_size: int,
+    concurrency: int,
+    source: str,
+    stage: str = "decode",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``decisions`` (every candidate) and ``requests`` frames of the probe records."""
     rows: list[dict[str, Any]] = []
@@ -149,7 +158,7 @@ def _frames(
                     "decode_blocks": load,
                     "cached_blocks": cached.get(key, math.nan),
                     "chosen": key == chosen,
-                    "stage": "decode",
+                    "stage": stage,
                     "source": source,
                 }
             )
@@ -195,6 +204,7 @@ def probe_router(
     isl: int = 128,
     osl: int = 128,
     seed: int = 0,
+    pool: str = "decode",
     timeout_s: float = 600.0,
 ) -> ProbeResult:
     """Drive the decode pool of a running deployment through Dynamo's KV router binding,
@@ -212,16 +222,21 @@ def probe_router(
         Prompt tokens (random ids, seeded: no shared prefix) and output tokens.
     seed
         Seed of the prompts.
+    pool
+        ``"decode"`` (the decode workers, as the frontend's decode stage routes them) or
+        ``"prefill"`` (the prefill workers; each returns after its one token).
     timeout_s
         Longest run; the driver is killed after it.
 
     Raises
     ------
     GameError
-        For a count below 1.
+        For a count below 1 or an unknown pool.
     DeploymentError
         If the driver fails or overruns.
     """
+    if pool not in POOLS:
+        raise GameError(f"pool must be one of {sorted(POOLS)}, got {pool!r}")
     for name, value in (
         ("concurrency", concurrency),
         ("requests", requests),
@@ -235,7 +250,7 @@ def probe_router(
     spec = deployment.spec
     vocab = json.loads((deployment.model_dir / "config.json").read_text())["vocab_size"]
     cfg = {
-        "endpoint": "dynamo.backend.generate",
+        "endpoint": POOLS[pool],
         "block_size": spec.block_size,
         "model": spec.served_name,
         "vocab": int(vocab),
@@ -271,7 +286,7 @@ def probe_router(
     text = (folder / "probe.jsonl").read_text()
     records = [json.loads(line) for line in text.splitlines() if line.strip()]
     source = str(folder / "router_candidates.log")
-    decisions, reqs = _frames(records, spec.block_size, concurrency, source)
+    decisions, reqs = _frames(records, spec.block_size, concurrency, source, pool)
     (folder / "router_candidates.log").write_text("\n".join(router_log_lines(decisions)) + "\n")
     logged = read_router_log(log)
     attempts = [
