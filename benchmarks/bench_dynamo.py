@@ -62,7 +62,7 @@ def startup(out: Path) -> None:
         for k in range(3):
             d = deploy(out / f"start-{topo}-{k}", topo)
             t = time.perf_counter()
-            d._prepare()
+            d.prepare()
             builds.append(time.perf_counter() - t)
             with d:
                 times.append(d.startup_s)

@@ -5,8 +5,11 @@ deployment of mocker workers on loopback -- frontend with its KV router, prefill
 decode workers whose step times come from the library's calibrated model
 (:mod:`~gametheory.deploy.timing`), a local model folder built without downloading
 anything (:mod:`~gametheory.deploy.model_folder`) -- and stops it cleanly.
-:mod:`~gametheory.deploy.loadgen` drives it with aiperf. What they write is read by
-:mod:`gametheory.telemetry` like any other telemetry.
+:mod:`~gametheory.deploy.loadgen` drives it with aiperf and
+:mod:`~gametheory.deploy.sweep` over a concurrency grid, resumably;
+:mod:`~gametheory.deploy.probe` gets every candidate's cost from Dynamo's own KV router
+for PoA-hat; :mod:`~gametheory.deploy.compare` puts a run beside the simulator's twin.
+What they write is read by :mod:`gametheory.telemetry` like any other telemetry.
 
 Needs the ``dynamo`` extra (``ai-dynamo`` and ``ai-dynamo-runtime`` 1.6.1) and, for
 load, ``aiperf`` 0.13 on the ``PATH``.

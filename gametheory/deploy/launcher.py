@@ -215,7 +215,9 @@ class DynamoDeployment:
             ]
         return out
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Write the model folder, the timing tables and ``deployment.json`` (what
+        :meth:`start` does before starting anything)."""
         s = self.spec
         for sub in ("logs", "discovery", "home"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -279,7 +281,7 @@ class DynamoDeployment:
         if self._procs:
             raise DeploymentError("the deployment is already started")
         self.workdir = Path(self.workdir).resolve()
-        self._prepare()
+        self.prepare()
         self.port = free_port()
         env = self.environment()
         try:
