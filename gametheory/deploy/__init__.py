@@ -8,7 +8,9 @@ anything (:mod:`~gametheory.deploy.model_folder`) -- and stops it cleanly.
 :mod:`~gametheory.deploy.loadgen` drives it with aiperf and
 :mod:`~gametheory.deploy.sweep` over a concurrency grid, resumably;
 :mod:`~gametheory.deploy.probe` gets every candidate's cost from Dynamo's own KV router
-for PoA-hat; :mod:`~gametheory.deploy.compare` puts a run beside the simulator's twin.
+for PoA-hat; :mod:`~gametheory.deploy.front` (``deploy(..., front=True)``) routes every
+request with the adaptive controller's current ``(omega, tau)`` and takes them at
+``POST /router``; :mod:`~gametheory.deploy.compare` puts a run beside the simulator's twin.
 What they write is read by :mod:`gametheory.telemetry` like any other telemetry.
 
 Needs the ``dynamo`` extra (``ai-dynamo`` and ``ai-dynamo-runtime`` 1.6.1) and, for

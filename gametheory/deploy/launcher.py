@@ -10,7 +10,11 @@ starts, on loopback only:
   --disaggregation-mode prefill|decode --num-workers N --discovery-backend file``, with
   the timing tables of :mod:`~gametheory.deploy.timing`, the KV capacity of the
   library's step-time model, the scheduler limits and the speed-up ratio;
-* optionally a real Prometheus server scraping the frontend every second.
+* optionally a real Prometheus server scraping the frontend every second;
+* with ``spec.front``, the router front (:mod:`~gametheory.deploy.front`) between the
+  frontend and the workers: the workers register in the ``pool`` namespace, the frontend
+  routes round-robin within the ``front`` namespace (the front alone), and the front's
+  control port (:attr:`DynamoDeployment.router_url`) takes ``POST /router``.
 
 No etcd and no NATS are needed: discovery goes through files in a private folder
 (``DYN_FILE_KV``), every server binds or advertises 127.0.0.1 (``DYN_TCP_RPC_HOST``,
@@ -98,6 +102,9 @@ class DynamoDeployment:
         The frontend's HTTP port (chosen free at start).
     prometheus_url
         The Prometheus server's URL when ``spec.prometheus``, else None.
+    router_port
+        The router front's control port when ``spec.front`` (``POST /router``,
+        ``GET /router``), else 0.
     startup_s
         Seconds from the first process start to ready.
     """
@@ -106,6 +113,7 @@ class DynamoDeployment:
     workdir: Path
     port: int = 0
     prometheus_url: str | None = None
+    router_port: int = 0
     startup_s: float = float("nan")
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
@@ -113,6 +121,16 @@ class DynamoDeployment:
     def url(self) -> str:
         """The frontend's base URL (``http://127.0.0.1:PORT``)."""
         return f"http://{_LOOPBACK}:{self.port}"
+
+    @property
+    def router_url(self) -> str | None:
+        """The router front's ``/router`` URL when ``spec.front``, else None."""
+        return f"http://{_LOOPBACK}:{self.router_port}/router" if self.spec.front else None
+
+    @property
+    def decision_log(self) -> Path:
+        """The router front's log of decisions (JSON lines), when ``spec.front``."""
+        return self.log_dir / "front_decisions.jsonl"
 
     @property
     def model_dir(self) -> Path:
@@ -169,7 +187,8 @@ class DynamoDeployment:
             "--http-port",
             str(self.port),
             "--router-mode",
-            s.router_mode,
+            "round-robin" if s.front else s.router_mode,
+            *(("--namespace", "front") if s.front else ()),
             "--kv-cache-block-size",
             str(s.block_size),
             "--discovery-backend",
@@ -202,7 +221,9 @@ class DynamoDeployment:
             repr(step.gpu.link_bandwidth(s.link) * step.tp / 1e9),
         ]
         out = {"frontend": frontend}
+        ns = s.worker_namespace
         for stage, n in (("prefill", s.n_prefill), ("decode", s.n_decode)):
+            component = "prefill" if stage == "prefill" else "backend"
             out[stage] = [
                 *py,
                 "dynamo.mocker",
@@ -211,8 +232,22 @@ class DynamoDeployment:
                 stage,
                 "--num-workers",
                 str(n),
+                *(("--endpoint", f"dyn://{ns}.{component}.generate") if s.front else ()),
                 *s.mocker_args,
             ]
+        if s.front:
+            cfg = {
+                "port": self.router_port,
+                "model_dir": str(self.model_dir),
+                "model": s.served_name,
+                "block_size": s.block_size,
+                "pool": ns,
+                "n_prefill": s.n_prefill,
+                "n_decode": s.n_decode,
+                "pairs": [[0.1, 0.8]],
+                "decisions": str(self.decision_log),
+            }
+            out["front"] = [*py, "gametheory.deploy.front", json.dumps(cfg)]
         return out
 
     def prepare(self) -> None:
@@ -246,9 +281,10 @@ class DynamoDeployment:
         finally:
             log.close()
 
-    def _registered(self, component: str) -> int:
+    def _registered(self, component: str, namespace: str = "", endpoint: str = "generate") -> int:
         folder = self.workdir / "discovery" / "v1" / "instances"
-        prefix = f"dynamo%2F{component}%2Fgenerate%2F"
+        name = endpoint.replace("_", "%5F")  # the file backend escapes "_" too
+        prefix = f"{namespace or self.spec.worker_namespace}%2F{component}%2F{name}%2F"
         return sum(1 for f in folder.glob(prefix + "*")) if folder.is_dir() else 0
 
     def check_alive(self) -> None:
@@ -265,6 +301,11 @@ class DynamoDeployment:
             return False
         if self._registered("backend") < self.spec.n_decode:
             return False
+        if self.spec.front:
+            if self._registered("router", "front", "decode_generate") < 1:
+                return False
+            if _get(f"http://{_LOOPBACK}:{self.router_port}/router") is None:
+                return False
         body = _get(self.url + "/v1/models")
         return body is not None and f'"{self.spec.served_name}"'.encode() in body
 
@@ -283,6 +324,7 @@ class DynamoDeployment:
         self.workdir = Path(self.workdir).resolve()
         self.prepare()
         self.port = free_port()
+        self.router_port = free_port() if self.spec.front else 0
         env = self.environment()
         try:
             t0 = time.monotonic()

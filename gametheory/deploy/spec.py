@@ -70,6 +70,12 @@ class DeploymentSpec:
         Also start a real Prometheus server scraping the frontend every second.
     frontend_args, mocker_args
         Extra command-line arguments of the frontend and of every mocker.
+    front
+        Put the library's router front (:mod:`~gametheory.deploy.front`) between the
+        frontend and the workers: the workers register in the ``pool`` namespace, the
+        front's KV routers route them with the controller's ``(omega, tau)`` on every
+        request, and the frontend (scoped to the ``dynamo`` namespace) sees only the
+        front.
     """
 
     n_prefill: int = 1
@@ -91,6 +97,7 @@ class DeploymentSpec:
     prometheus: bool = False
     frontend_args: tuple[str, ...] = ()
     mocker_args: tuple[str, ...] = ()
+    front: bool = False
 
     def __post_init__(self) -> None:
         for name in ("n_prefill", "n_decode", "tp", "block_size", "max_num_seqs"):
@@ -106,8 +113,9 @@ class DeploymentSpec:
             raise GameError(f"router_mode must be one of {ROUTER_MODES}, got {self.router_mode!r}")
         if not isinstance(self.served_name, str) or not self.served_name.strip():
             raise GameError(f"served_name must be a non-empty string, got {self.served_name!r}")
-        if not isinstance(self.prometheus, bool):
-            raise GameError(f"prometheus must be True or False, got {self.prometheus!r}")
+        for name in ("prometheus", "front"):
+            if not isinstance(getattr(self, name), bool):
+                raise GameError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in ("frontend_args", "mocker_args"):
             v = getattr(self, name)
             if not isinstance(v, tuple) or not all(isinstance(a, str) for a in v):
@@ -137,6 +145,11 @@ class DeploymentSpec:
                 options[name] = tuple(options[name])
         n_prefill, n_decode = parse_topology(topology)
         return cls(n_prefill=n_prefill, n_decode=n_decode, **options)
+
+    @property
+    def worker_namespace(self) -> str:
+        """The Dynamo namespace the mocker workers register in."""
+        return "pool" if self.front else "dynamo"
 
     @property
     def topology(self) -> str:
