@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--speedup-ratio", type=flag(positive_float), default=1.0)
     p.add_argument("--router-mode", choices=ROUTER_MODES, default="kv")
     p.add_argument("--prometheus", action="store_true", help="also run Prometheus on it")
+    p.add_argument(
+        "--front",
+        action="store_true",
+        help="route through the router front (POST /router sets omega, tau; see 'router')",
+    )
     p.add_argument("--duration", type=flag(positive_float), help="serve this long, then stop")
     p.add_argument("--load", type=flag(positive_int), nargs="+", help="aiperf concurrencies")
     p.add_argument(
@@ -86,6 +91,7 @@ def _spec(args: argparse.Namespace) -> DeploymentSpec:
         speedup_ratio=args.speedup_ratio,
         router_mode=args.router_mode,
         prometheus=args.prometheus,
+        front=args.front,
     )
 
 
@@ -168,6 +174,8 @@ def _run(args: argparse.Namespace) -> int:
                     "startup_s": round(d.startup_s, 3),
                     "logs": str(d.log_dir),
                     "prometheus": d.prometheus_url,
+                    "router": d.router_url,
+                    "decisions": str(d.decision_log) if spec.front else None,
                 }
             )
             deadline = math.inf if args.duration is None else time.monotonic() + args.duration
