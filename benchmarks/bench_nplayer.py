@@ -23,7 +23,7 @@ import numpy as np
 
 from gametheory.games.nfg import write_nfg
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.finite.logit import logit_equilibrium
+from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
 
 CATALOG = Path(__file__).resolve().parents[1] / "tests" / "data" / "nplayer_games.json"
 

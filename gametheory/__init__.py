@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from gametheory.solvers.finite.correlated import correlated_equilibria
     from gametheory.solvers.finite.fictitious_play import fictitious_play
     from gametheory.solvers.finite.lemke_howson import lemke_howson
-    from gametheory.solvers.finite.logit import logit_equilibrium
+    from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
     from gametheory.solvers.finite.mixed import mixed_price_of_anarchy
     from gametheory.solvers.finite.nash_components import nash_subsets
     from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration

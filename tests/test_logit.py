@@ -15,10 +15,17 @@ import gametheory as gt
 from gametheory.errors import GameError
 from gametheory.games import library
 from gametheory.games.normal_form import NormalFormGame
-from gametheory.solvers.finite.logit import logit_equilibrium
+from gametheory.solvers.common.compiled import numba_available
+from gametheory.solvers.finite.nplayer import logit
+from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
 from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
 
-CATALOG = json.loads((Path(__file__).parent / "data" / "nplayer_games.json").read_text())
+DATA = Path(__file__).parent / "data"
+CATALOG = json.loads((DATA / "nplayer_games.json").read_text())
+FOLDS = {
+    k: v for k, v in json.loads((DATA / "logit_folds.json").read_text()).items() if k[0] != "_"
+}
+needs_numba = pytest.mark.skipif(not numba_available(), reason="Numba not installed")
 
 
 def _jordan() -> NormalFormGame:
@@ -121,3 +128,67 @@ def test_a_step_budget_too_small_is_reported_not_hidden() -> None:
     res = logit_equilibrium(game, max_steps=2)
     assert not res.converged and res.max_regret > 1e-9
     assert res.iterations == 2
+
+
+@pytest.mark.parametrize("case", sorted(FOLDS))
+@pytest.mark.parametrize("kernel", ["numpy", pytest.param("numba", marks=needs_numba)])
+def test_the_trace_stays_on_the_principal_branch_through_a_fold(case: str, kernel: str) -> None:
+    game = NormalFormGame(FOLDS[case]["costs"])
+    res = logit_equilibrium(game, kernel=kernel)  # type: ignore[arg-type]
+    assert res.converged and res.max_regret <= 1e-9
+    for p, q in zip(res.strategies, FOLDS[case]["equilibrium"], strict=True):
+        np.testing.assert_allclose(p, q, atol=1e-9)
+
+
+def test_without_the_step_cap_the_trace_jumps_branches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fold games are there because long steps leave the principal branch
+    monkeypatch.setitem(logit.STEP_CONTROL, "max_step", 1e300)
+    monkeypatch.setitem(logit.STEP_CONTROL, "bend", 1.5)
+    monkeypatch.setitem(logit.STEP_CONTROL, "bend_slack", 0.01)
+    jumped = 0
+    for case in FOLDS.values():
+        res = logit_equilibrium(NormalFormGame(case["costs"]), kernel="numpy")
+        far = max(float(np.abs(p - q).max()) for p, q in zip(res.strategies, case["equilibrium"]))
+        jumped += far > 1e-3
+    assert jumped == len(FOLDS)
+
+
+def _catalog_and_folds() -> list[NormalFormGame]:
+    games = [NormalFormGame.from_payoffs(CATALOG[k]["payoffs"]) for k in CATALOG if k[0] != "_"]
+    return games + [NormalFormGame(FOLDS[k]["costs"]) for k in sorted(FOLDS)]
+
+
+def _same_answer(game: NormalFormGame) -> None:
+    a = logit_equilibrium(game, kernel="numpy")
+    b = logit_equilibrium(game, kernel="numba")
+    assert a.converged and b.converged
+    assert a.supports == b.supports
+    for p, q in zip(a.strategies, b.strategies, strict=True):
+        np.testing.assert_allclose(p, q, atol=1e-9)
+    assert b.lambda_reached == pytest.approx(a.lambda_reached, rel=1e-6)
+
+
+@needs_numba
+@pytest.mark.parametrize("index", range(5))
+def test_compiled_and_numpy_kernels_take_the_same_steps(index: int) -> None:
+    game = _catalog_and_folds()[index]
+    a = logit_equilibrium(game, kernel="numpy")
+    b = logit_equilibrium(game, kernel="numba")
+    assert a.iterations == b.iterations
+    _same_answer(game)
+
+
+@needs_numba
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.lists(st.integers(2, 4), min_size=3, max_size=4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_compiled_and_numpy_kernels_agree_on_random_games(shape: list[int], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    _same_answer(NormalFormGame(rng.integers(0, 100, size=(len(shape), *shape))))
+
+
+def test_an_unknown_kernel_is_refused() -> None:
+    with pytest.raises(GameError, match="kernel"):
+        logit_equilibrium(_jordan(), kernel="fortran")  # type: ignore[arg-type]

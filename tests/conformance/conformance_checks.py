@@ -27,7 +27,7 @@ from conformance_data import (
 
 from gametheory.solvers.common.enumeration import pure_equilibria
 from gametheory.solvers.finite.lemke_howson import lemke_howson
-from gametheory.solvers.finite.logit import logit_equilibrium
+from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
 from gametheory.solvers.finite.results import NashEquilibriaResult
 from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
 

@@ -17,7 +17,7 @@ from conformance_checks import (
 from gametheory.games.nfg import parse_nfg, write_nfg
 from gametheory.solvers.common.enumeration import pure_equilibria
 from gametheory.solvers.finite.lemke_howson import lemke_howson
-from gametheory.solvers.finite.logit import logit_equilibrium
+from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
 
 SOURCE = "gambit"
 CATALOG = data.params(SOURCE, key="catalog")

@@ -8,5 +8,7 @@ by Lemke-Howson with lexicographic pivoting (Lemke and Howson, SIAM J. Appl. Mat
 1964; von Stengel, Handbook of Game Theory 3, 2002); correlated and coarse correlated
 equilibria as linear programs (Aumann 1974; Hannan 1957); fictitious play (Brown 1951;
 Robinson 1951). Mixed and correlated Prices of Anarchy compare these with the social
-optimum of :mod:`gametheory.solvers.common.optimum`.
+optimum of :mod:`gametheory.solvers.common.optimum`. Games with any number of players are
+in :mod:`gametheory.solvers.finite.nplayer`: one equilibrium by the logit branch
+(McKelvey and Palfrey, GEB 10(1) 1995; Turocy, GEB 51(2) 2005).
 """
