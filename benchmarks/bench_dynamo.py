@@ -18,9 +18,24 @@
    cells (:func:`load_sweep`), the router probe at each concurrency (PoA-hat with every
    candidate's cost), and the simulator's twin of each cell; knee of both, and the rows
    of the reproduction scorecard the real sweeps give (source "Dynamo mocker").
+5. *Adaptive* (issue 25). The paper's adaptive experiment through the router front
+   (:func:`~gametheory.deploy.compare.dynamo_adaptive_comparison`): static ``kv(1, 0)``
+   against the controller polling a real Prometheus, paired over ``--seeds``, on each
+   ``--topologies`` at C = 256 with the paper's 48 decode slots a worker, and on the
+   deployment that saturates inside what the front carries (``--adaptive-seqs``
+   sequences a decode worker, at ``--adaptive-levels``); beside the simulator's
+   comparison of the same runs (:func:`~gametheory.deploy.compare.simulator_adaptive_twin`)
+   and the scorecard rows (source "Dynamo mocker").
+6. *Detection* (issue 25). The EWMA detector's false-switch rate and delay on the real
+   frontend's TTFT histogram scraped by a real Prometheus every second
+   (:func:`~gametheory.deploy.compare.detection_trace`, then
+   :func:`~gametheory.deploy.compare.detection_rates`): 1P/2D through the router front
+   at speed-up 2 with 4 sequences a decode worker, 2 users stepped to 24 and back
+   ``--cycles`` times, beside the simulator's Monte Carlo at the trace's levels and noise.
 
 Run: ``python benchmarks/bench_dynamo.py [part ...] [--out DIR] [--speedup S]``, parts
-``startup``, ``log``, ``capacity``, ``sweep`` (default all). Prints Markdown tables and
+``startup``, ``log``, ``capacity``, ``sweep``, ``adaptive``, ``detection`` (default
+all but the last two). Prints Markdown tables and
 the machine's load average before and after each part.
 """
 
@@ -36,13 +51,24 @@ from pathlib import Path
 import pandas as pd
 
 from gametheory.deploy import DeploymentSpec, deploy
-from gametheory.deploy.compare import compare_rows, dynamo_scorecard_rows, simulator_twin
+from gametheory.deploy.compare import (
+    adaptive_thresholds,
+    compare_rows,
+    detection_rates,
+    detection_trace,
+    dynamo_adaptive_comparison,
+    dynamo_adaptive_scorecard_rows,
+    dynamo_scorecard_rows,
+    simulator_adaptive_twin,
+    simulator_twin,
+    ttft_p99_reduction,
+)
 from gametheory.deploy.launcher import DynamoDeployment
 from gametheory.deploy.loadgen import run_aiperf
 from gametheory.deploy.probe import probe_router
 from gametheory.deploy.sweep import PAPER_CONCURRENCIES, load_sweep
 from gametheory.sim.output import sweep_row
-from gametheory.sim.studies.results import ScorecardResult
+from gametheory.sim.studies.results import AdaptiveComparisonResult, ScorecardResult
 from gametheory.telemetry import detect_knee, poa_hat, read_aiperf_aggregate, read_router_log
 from gametheory.telemetry.readers.router_logs import parse_router_lines
 from gametheory.telemetry.validation import Skips
@@ -191,6 +217,84 @@ def sweep(out: Path, speedup: float, grid: tuple[int, ...]) -> None:
     print(card.to_markdown() + "\n")
 
 
+def _figures(r: AdaptiveComparisonResult) -> list[str]:
+    ttft, ttft_ci = ttft_p99_reduction(r)
+    ps = r.per_seed
+    return [
+        f"{r.poa_reduction:.3f} [{r.poa_reduction_ci[0]:.3f}, {r.poa_reduction_ci[1]:.3f}]",
+        f"{ttft:.3f} [{ttft_ci[0]:.3f}, {ttft_ci[1]:.3f}]",
+        f"{100 * r.throughput_cost:.1f}% [{100 * r.throughput_cost_ci[0]:.1f}, "
+        f"{100 * r.throughput_cost_ci[1]:.1f}]",
+        f"{ps['poa_hat_static'].mean():.3f} / {ps['poa_hat_adaptive'].mean():.3f}",
+        f"{ps['ttft_ms_p99_static'].mean():.0f} / {ps['ttft_ms_p99_adaptive'].mean():.0f}",
+        f"{ps['request_throughput_static'].mean():.1f} / "
+        f"{ps['request_throughput_adaptive'].mean():.1f}",
+        f"{ps['switches_adaptive'].mean():.1f}",
+    ]
+
+
+def adaptive(
+    out: Path,
+    speedup: float,
+    topologies: tuple[str, ...],
+    seeds: tuple[int, ...],
+    seqs: int,
+    levels: tuple[int, ...],
+    n_requests: int,
+) -> None:
+    rows: list[dict[str, object]] = []
+    print(
+        "| deployment | C | source | PoA-hat reduction (95% CI) | TTFT P99 reduction "
+        "(95% CI) | throughput cost (95% CI) | PoA-hat static / adaptive | "
+        "TTFT P99 static / adaptive (ms) | req/s static / adaptive | switches | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for topo, level in zip(topologies, levels, strict=True):
+        for max_seqs, c in ((seqs, level), (48, 256)):
+            spec = DeploymentSpec.build(topo, speedup_ratio=speedup, max_num_seqs=max_seqs)
+            before = _load()
+            real = dynamo_adaptive_comparison(
+                spec,
+                out / f"adaptive-seqs{max_seqs}",
+                concurrency=c,
+                n_requests=n_requests,
+                seeds=seeds,
+            )
+            twin = simulator_adaptive_twin(spec, concurrency=c, n_requests=n_requests, seeds=seeds)
+            name = f"{spec.topology}, {max_seqs} seqs/decode"
+            for source, r in (("Dynamo mocker", real), ("simulator", twin)):
+                cells = " | ".join(_figures(r))
+                print(f"| {name} | {c} | {source} | {cells} | {before} |", flush=True)
+            real.per_seed.to_csv(out / f"adaptive-{topo}-seqs{max_seqs}.csv", index=False)
+            for row in dynamo_adaptive_scorecard_rows(real):
+                rows.append(row | {"topology": f"{row['topology']} ({max_seqs} seqs, C = {c})"})
+    card = ScorecardResult(
+        table=pd.DataFrame(rows), n_holds=0, converged=True, iterations=len(rows), method=""
+    )
+    print(f"\n## Scorecard rows of the adaptive comparisons ({_load()})\n")
+    print(card.to_markdown() + "\n")
+
+
+def detection(out: Path, cycles: int) -> None:
+    spec = DeploymentSpec.build("1P2D", speedup_ratio=2.0, max_num_seqs=4)
+    thresholds = adaptive_thresholds(spec)
+    before = _load()
+    with deploy(
+        out / "detection", "1P2D", front=True, prometheus=True, speedup_ratio=2.0, max_num_seqs=4
+    ) as d:
+        trace = detection_trace(d, cycles=cycles)
+    trace.to_csv(out / "detection-trace.csv", index=False)
+    table = detection_rates(trace, thresholds)
+    print(f"## Detection on the real frontend's TTFT histogram ({before}; after: {_load()})\n")
+    print(f"EWMA thresholds {thresholds[0]:.3f} / {thresholds[1]:.3f} s, alpha 0.6, no dwell\n")
+    print("| " + " | ".join(table.columns) + " |")
+    print("|" + "---|" * len(table.columns))
+    for row in table.itertuples(index=False):
+        cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in row]
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("parts", nargs="*", default=["startup", "log", "capacity", "sweep"])
@@ -198,6 +302,12 @@ def main() -> None:
     parser.add_argument("--speedup", type=float, default=1.0)
     parser.add_argument("--grid", type=int, nargs="+", default=list(PAPER_CONCURRENCIES))
     parser.add_argument("--levels", type=int, nargs="+", default=[8, 32, 64, 128, 256])
+    parser.add_argument("--topologies", nargs="+", default=["1P2D", "1P5D"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--adaptive-seqs", type=int, default=4)
+    parser.add_argument("--adaptive-levels", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--cycles", type=int, default=4)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
@@ -211,6 +321,18 @@ def main() -> None:
                 capacity(out, args.speedup, tuple(args.levels))
             elif part == "sweep":
                 sweep(out, args.speedup, tuple(args.grid))
+            elif part == "detection":
+                detection(out, args.cycles)
+            elif part == "adaptive":
+                adaptive(
+                    out,
+                    args.speedup,
+                    tuple(args.topologies),
+                    tuple(args.seeds),
+                    args.adaptive_seqs,
+                    tuple(args.adaptive_levels),
+                    args.requests,
+                )
             else:
                 raise SystemExit(f"unknown part {part!r}")
 

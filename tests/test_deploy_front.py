@@ -4,6 +4,7 @@ its change log, the deployment's commands with the front."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,79 @@ def test_the_commands_of_a_deployment_with_the_front(tmp_path: object) -> None:
     assert deploy(str(tmp_path), "1P2D").router_url is None
     with pytest.raises(GameError, match="front must be True or False"):
         deploy(str(tmp_path), "1P2D", front="yes")
+
+
+def test_the_decision_log_scores_every_pair_by_the_fixed_default_cost(tmp_path: Any) -> None:
+    from gametheory.deploy.compare import front_decisions, front_poa_hat
+
+    def rec(n: int, omega: float, worker: str, prefill: dict[str, int]) -> str:
+        decode = {"1": 4, "2": 0}
+        costs = {w: omega * prefill[w] / 16 + decode[w] for w in prefill}
+        row = {
+            "time": 100.0 + n,
+            "decision": n,
+            "stage": "decode",
+            "omega": omega,
+            "tau": 0.8 if omega < 1 else 0.0,
+            "worker": worker,
+            "costs": costs,
+            "prefill_tokens": prefill,
+            "decode_blocks": decode,
+        }
+        return json.dumps(row)
+
+    log = tmp_path / "front_decisions.jsonl"
+    lines = [
+        rec(0, 1.0, "2", {"1": 32, "2": 32}),  # 2 + 0 against 2 + 4: the cheaper
+        rec(1, 0.1, "2", {"1": 0, "2": 160}),  # 10 + 0 against 0 + 4 at omega 1
+        json.dumps({"time": 99.0, "decision": 5, "stage": "prefill", "worker": "9"}),
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    frame = front_decisions(log)
+    assert len(frame) == 4 and set(frame["stage"]) == {"decode"}
+    chosen = frame[frame["chosen"]].sort_values("decision")
+    assert chosen["worker"].tolist() == ["2", "2"]
+    assert chosen["cost"].tolist() == [2.0, 10.0]  # omega 1, not the pair in force (1.0)
+    # one window of both decisions: actual 2 + 10 = 12, the best one-per-worker 2 + 4 = 6
+    # (under the pair in force it would be 3 against 6)
+    assert front_poa_hat(log) == pytest.approx(2.0)
+    with pytest.raises(GameError, match="no prefill decision"):
+        front_decisions(log, stage="prefill")
+
+
+def _trace(spike: bool) -> Any:
+    import pandas as pd
+
+    rows, t = [], 0.0
+    for cycle in range(3):
+        for phase, n in (("low", 60), ("high", 24)):
+            start = t
+            for k in range(n):
+                value = 0.1 if phase == "low" or k < 2 else 1.0
+                if spike and cycle == 1 and phase == "low" and k == 30:
+                    value = 2.0  # one poll far past the threshold: a false switch
+                rows.append(
+                    {
+                        "time_s": t,
+                        "ttft_p99_s": value,
+                        "phase": phase,
+                        "cycle": cycle,
+                        "phase_start_s": start,
+                    }
+                )
+                t += 0.5
+    return pd.DataFrame(rows)
+
+
+def test_detection_rates_on_a_trace_follow_the_switch_rates_definitions() -> None:
+    from gametheory.deploy.compare import detection_rates
+
+    clean = detection_rates(_trace(False), (0.2, 0.4)).set_index("source")
+    real = clean.loc["Dynamo mocker"]
+    # low phases of 30 s, 5 s to settle, runs of 10 s: 2 runs a cycle
+    assert (real["runs"], real["false_rate"], real["steps"], real["missed_rate"]) == (6, 0, 3, 0)
+    assert real["mean_delay_s"] == pytest.approx(1.0)  # the signal rose 2 polls after the step
+    assert 0 < real["false_high"] < 1 and real["false_low"] == 0
+    assert "simulated scrapes" in clean.index
+    spiked = detection_rates(_trace(True), (0.2, 0.4)).set_index("source").loc["Dynamo mocker"]
+    assert spiked["false_rate"] == pytest.approx(1 / 6)

@@ -51,16 +51,18 @@ live run (:mod:`gametheory.sim.live`), so ``gametheory control --push`` drives e
     (a key left out keeps its value); 200 with the pair now in force once its routers
     exist and see the workers, 400 on a bad body, 503 if the routers cannot be built.
 
-It logs every decision (``decisions`` in the configuration; one JSON line per request
-and stage) with the pair in force, the worker chosen, every candidate's logit under the
-pair (``prefill_load_scale * prefill tokens / block size + decode blocks``, from
-``get_potential_loads``) and whether the chosen worker had the least (``greedy``): at a
-temperature of 0 every decision is greedy, above it some are not. The worker comes from
-the router itself: the front asks ``best_worker`` (query only, so the router's own softmax
-at temperature ``tau`` picks it) and routes the request to that worker with
-``generate_from_request`` (which books it), under one lock per stage so that no other
-decision interleaves, the loads asked before and after the choice until they agree (at
-most 5 times; ``attempts`` and ``still`` in the log), as :mod:`~gametheory.deploy.probe` does.
+It logs every decision (``decisions`` in the configuration; one JSON line per request and
+stage) with the pair in force, the worker chosen, every candidate's logit under the pair
+(``prefill_load_scale * prefill tokens / block size + decode blocks``, from
+``get_potential_loads``), the two loads themselves (``prefill_tokens``, ``decode_blocks``,
+so a cost under any fixed weight can be recomputed) and whether the chosen worker had the
+least (``greedy``): at a temperature of 0 every decision is greedy, above it some are not.
+The worker comes from the router itself: the front asks ``best_worker`` (query only, so
+the router's own softmax at temperature ``tau`` picks it) and routes the request to that
+worker with ``generate_from_request`` (which books it), under one lock per stage so that
+no other decision interleaves, the loads asked before and after the choice until they
+agree (at most 5 times; ``attempts`` and ``still`` in the log), as
+:mod:`~gametheory.deploy.probe` does.
 
 Run by :class:`~gametheory.deploy.launcher.DynamoDeployment` when ``spec.front`` is
 set, as ``python -m gametheory.deploy.front CONFIG_JSON``.
@@ -351,6 +353,8 @@ class _Front:
             "overlap_blocks": overlap,
             "isl": len(tokens),
             "costs": {w: round(c, 6) for w, c in costs.items()},
+            "prefill_tokens": {str(c["worker_id"]): c["potential_prefill_tokens"] for c in loads},
+            "decode_blocks": {str(c["worker_id"]): c["potential_decode_blocks"] for c in loads},
             "greedy": bool(costs.get(str(worker), math.inf) <= best + 1e-9),
             "attempts": attempts,
             "still": still,
