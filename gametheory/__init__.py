@@ -48,9 +48,10 @@ if TYPE_CHECKING:
     from gametheory.solvers.finite.correlated import correlated_equilibria
     from gametheory.solvers.finite.fictitious_play import fictitious_play
     from gametheory.solvers.finite.lemke_howson import lemke_howson
-    from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
     from gametheory.solvers.finite.mixed import mixed_price_of_anarchy
     from gametheory.solvers.finite.nash_components import nash_subsets
+    from gametheory.solvers.finite.nplayer.global_newton import global_newton_equilibrium
+    from gametheory.solvers.finite.nplayer.logit import logit_equilibrium
     from gametheory.solvers.finite.vertex_enumeration import vertex_enumeration
     from gametheory.solvers.network.results import FlowResult
     from gametheory.solvers.network.wardrop import system_optimum, wardrop_equilibrium
@@ -97,6 +98,7 @@ __all__ = [
     "detect_knee",
     "fictitious_play",
     "fit_costs",
+    "global_newton_equilibrium",
     "lemke_howson",
     "library",
     "load",

@@ -10,5 +10,6 @@ equilibria as linear programs (Aumann 1974; Hannan 1957); fictitious play (Brown
 Robinson 1951). Mixed and correlated Prices of Anarchy compare these with the social
 optimum of :mod:`gametheory.solvers.common.optimum`. Games with any number of players are
 in :mod:`gametheory.solvers.finite.nplayer`: one equilibrium by the logit branch
-(McKelvey and Palfrey, GEB 10(1) 1995; Turocy, GEB 51(2) 2005).
+(McKelvey and Palfrey, GEB 10(1) 1995; Turocy, GEB 51(2) 2005) or by the global Newton
+method (Govindan and Wilson, J. Econ. Theory 110(1) 2003).
 """

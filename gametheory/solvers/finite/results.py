@@ -15,6 +15,7 @@ from gametheory.results import Result
 __all__ = [
     "CorrelatedEquilibriumResult",
     "FictitiousPlayResult",
+    "GlobalNewtonResult",
     "LogitEquilibriumResult",
     "MixedEquilibriumResult",
     "MixedProfileResult",
@@ -137,6 +138,37 @@ class LogitEquilibriumResult(MixedProfileResult):
     lambda_reached: float
     converged: bool
     iterations: int
+    method: str
+
+
+@dataclass(frozen=True, repr=False)
+class GlobalNewtonResult(MixedProfileResult):
+    """One Nash equilibrium of an n-player game by the global Newton method (Govindan and
+    Wilson, J. Econ. Theory 110(1) 2003).
+
+    Attributes
+    ----------
+    converged
+        Whether ``max_regret`` is within the requested tolerance.
+    iterations
+        Predictor-corrector steps, over all rays tried.
+    support_changes
+        Cells crossed (a strategy entering or leaving the support), over all rays.
+    rays
+        Perturbation rays tried (a ray whose path fails is replaced by another).
+    perturbation
+        The bonus per strategy of the last ray, one array per player (payoffs scaled to a
+        unit range).
+    method
+        ``"global-newton"``, with ``"+support-newton"`` when the Nash conditions on the
+        support were solved again at the end.
+    """
+
+    converged: bool
+    iterations: int
+    support_changes: int
+    rays: int
+    perturbation: tuple[FloatArray, ...]
     method: str
 
 
