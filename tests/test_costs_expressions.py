@@ -9,9 +9,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gametheory.costs.expressions import MAX_LENGTH, parse_expression
 from gametheory.bounds.symbolic import symbolic_pigou_bound
 from gametheory.cli import main
+from gametheory.costs.expressions import MAX_LENGTH, parse_expression
 from gametheory.errors import GameError
 
 x, a, b, d = sp.symbols("x a b d")
