@@ -35,7 +35,7 @@ from gametheory.deploy.loadgen import find_aiperf
 if find_aiperf() is None:
     pytest.skip("aiperf is not installed (pip install aiperf==0.13.0)", allow_module_level=True)
 
-N_REQUESTS = 60
+N_REQUESTS = 40
 
 
 @pytest.mark.slow
