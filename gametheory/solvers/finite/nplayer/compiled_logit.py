@@ -167,6 +167,19 @@ def _angle(u: FloatArray, v: FloatArray) -> float:
 
 
 @jit
+def _regret(probs: FloatArray, costs: FloatArray, offsets: IntArray) -> float:
+    """The largest gain of a unilateral deviation, from the expected costs."""
+    worst = 0.0
+    for i in range(offsets.size - 1):
+        expected, least = 0.0, np.inf
+        for a in range(offsets[i], offsets[i + 1]):
+            expected += probs[a] * costs[a]
+            least = min(least, costs[a])
+        worst = max(worst, expected - least)
+    return worst
+
+
+@jit
 def _converged(h: FloatArray, lam: float, n: int) -> bool:
     m = h.size
     limit = 1e-11 * (1.0 + abs(lam) / 1000.0)
@@ -211,10 +224,12 @@ def trace(
     target: float,
     max_steps: int,
     control: FloatArray,
+    certified: float,
 ) -> tuple[int, int, float]:
     """Follow the branch from ``z`` (updated in place, with ``tangent``) until ``lambda >=
-    target`` or ``max_steps`` steps: ``(status, steps taken, next step length)`` with
-    status 0 (target reached), 1 (step budget used) or 2 (a step could not be taken)."""
+    target``, a point with a maximum regret of at most ``certified``, or ``max_steps``
+    steps: ``(status, steps taken, next step length)`` with status 0 (target reached),
+    1 (step budget used), 2 (a step could not be taken) or 3 (certified)."""
     min_step, newton_steps = control[0], int(control[1])
     distance, max_distance = control[2], control[3]
     contraction, max_contraction = control[4], control[5]
@@ -295,6 +310,8 @@ def trace(
             z[c] = y[c]
             tangent[c] = t_y[c]
         steps += 1
+        if _regret(probs, costs, offsets) <= certified:
+            return 3, steps, h_step
         slow = max(
             math.sqrt(first / distance), math.sqrt(rate / contraction), angle / angle_nominal
         )

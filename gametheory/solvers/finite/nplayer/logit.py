@@ -87,7 +87,7 @@ STEP_CONTROL: dict[str, float] = {
 CAREFUL = 4.0
 
 #: Outcome of :meth:`_Trace.run` (and of the compiled loop).
-REACHED, BUDGET, FAILED = 0, 1, 2
+REACHED, BUDGET, FAILED, CERTIFIED = 0, 1, 2, 3
 
 
 class _Branch:
@@ -103,8 +103,9 @@ class _Branch:
         self.rows = np.arange(m - n)
         self.sum_rows = m - n + pt.player_of
 
-    def evaluate(self, z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """``H``, its ``M x (M+1)`` Jacobian and the probabilities at ``z = (w, lambda)``."""
+    def evaluate(self, z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """``H``, its ``M x (M+1)`` Jacobian, the probabilities and the expected costs at
+        ``z = (w, lambda)``."""
         pt, m, n = self.pt, self.pt.total, self.pt.n
         w, lam = z[:m], float(z[m])
         with np.errstate(over="ignore"):
@@ -120,7 +121,13 @@ class _Branch:
         jac[rows, base] -= 1.0
         jac[: m - n, m] = costs[own] - costs[base]
         jac[self.sum_rows, np.arange(m)] = probs
-        return h, jac, probs
+        return h, jac, probs, costs
+
+    def regret(self, probs: FloatArray, costs: FloatArray) -> float:
+        """The largest gain of a unilateral deviation, from the expected costs."""
+        pt = self.pt
+        expected = np.bincount(pt.player_of, probs * costs, minlength=pt.n)
+        return float(np.max(expected - np.minimum.reduceat(costs, pt.offsets[:-1])))
 
 
 def _converged(h: FloatArray, lam: float, n: int) -> bool:
@@ -165,9 +172,10 @@ class _Trace:
 
     def _correct(
         self, y: FloatArray, t: FloatArray
-    ) -> tuple[FloatArray, FloatArray, FloatArray, float, float] | None:
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, float, float] | None:
         """Newton on ``[H; t . (y - y0)] = 0``: the point, its Jacobian, probabilities,
-        first correction length and contraction rate, or None (a step to redo)."""
+        expected costs, first correction length and contraction rate, or None (a step to
+        redo)."""
         sc = self.control
         first = rate = 0.0
         rhs = np.zeros(len(y))
@@ -175,9 +183,9 @@ class _Trace:
         while True:
             if not np.all(np.isfinite(y)) or float(np.max(y[:-1])) > 1.0:
                 return None
-            h, jac, probs = self.branch.evaluate(y)
+            h, jac, probs, costs = self.branch.evaluate(y)
             if _converged(h, float(y[-1]), self.branch.pt.n):
-                return y, jac, probs, first, rate
+                return y, jac, probs, costs, first, rate
             if k == int(sc["newton_steps"]):
                 return None
             rhs[:-1] = -h
@@ -197,9 +205,10 @@ class _Trace:
             y = y + step
             k += 1
 
-    def run(self, target: float, max_steps: int, deadline: float) -> int:
-        """Follow the branch until ``lambda >= target``: REACHED, BUDGET (steps or time
-        ran out) or FAILED (a step could not be taken)."""
+    def run(self, target: float, max_steps: int, deadline: float, certified: float) -> int:
+        """Follow the branch until ``lambda >= target``: REACHED, CERTIFIED (a point of the
+        branch has a maximum regret of at most ``certified``), BUDGET (steps or time ran
+        out) or FAILED (a step could not be taken)."""
         sc = self.control
         while self.z[-1] < target:
             if self.steps >= max_steps or time.monotonic() > deadline:
@@ -221,9 +230,11 @@ class _Trace:
                         ):
                             break
                 self.h_step /= 2
-            first, rate = point[3], point[4]
+            first, rate = point[4], point[5]
             self.z, self.tangent, self.probs = point[0], t_y, point[2]
             self.steps += 1
+            if self.branch.regret(point[2], point[3]) <= certified:
+                return CERTIFIED
             slow = max(
                 math.sqrt(first / sc["distance"]),
                 math.sqrt(rate / sc["contraction"]),
@@ -252,13 +263,20 @@ class _CompiledTrace(_Trace):
             raise GameError("the logit branch has no tangent at the uniform profile")
         self.probs = np.exp(self.z[:-1])
 
-    def run(self, target: float, max_steps: int, deadline: float) -> int:
+    def run(self, target: float, max_steps: int, deadline: float, certified: float) -> int:
         while True:
             if self.steps >= max_steps or time.monotonic() > deadline:
-                return BUDGET if self.z[-1] < target else REACHED
+                return BUDGET
             chunk = min(max_steps - self.steps, 32)
             status, steps, self.h_step = self._kernel.trace(
-                *self._tables, self.z, self.tangent, self.h_step, target, chunk, self._control
+                *self._tables,
+                self.z,
+                self.tangent,
+                self.h_step,
+                target,
+                chunk,
+                self._control,
+                certified,
             )
             self.steps += steps
             self.probs = np.exp(self.z[:-1])
@@ -318,35 +336,32 @@ def logit_equilibrium(
         raise GameError(f"tol must be positive, got {tol!r}")
     if max_steps < 1 or time_limit <= 0:
         raise GameError("max_steps and time_limit must be positive")
-    tensor = game.cost_tensor
-    spread = float(tensor.max() - tensor.min())
-    scale = spread if spread > 0 else 1.0
-    pt = PayoffTensor(np.asarray((tensor - tensor.min()) / scale, dtype=np.float64))
-    uniform = np.concatenate([np.full(s, -math.log(s)) for s in pt.sizes])
-    start = np.concatenate([uniform, [0.0]])
     tracer = _CompiledTrace if use_compiled(kernel) else _Trace
-    deadline = time.monotonic() + time_limit
-    best, regret, polished, steps, lam, careful = (
-        pt.split(np.exp(uniform)),
-        math.inf,
-        False,
-        0,
-        0.0,
-        1.0,
-    )
-    # A step that jumped to another branch can leave the trace stuck or at a profile that
-    # is no equilibrium: then retrace with steps (and angles) CAREFUL times smaller.
-    for careful in (1.0, CAREFUL):
-        trace = tracer(_Branch(pt), start, _control(careful))
-        found = _follow(game, pt, trace, tol, lambda_max, max_steps - steps, deadline)
-        steps += trace.steps
-        if found[1] < regret:
-            (best, regret, polished), lam = found, float(trace.z[-1])
-        if regret <= tol or steps >= max_steps or time.monotonic() > deadline:
-            break
-    strategies = tuple(np.array(p) for p in best)
-    regret = game.mixed_max_regret(strategies)
-    costs = game.expected_costs(strategies)
+    tensor = game.cost_tensor
+    low = float(tensor.min())
+    scale = float(tensor.max()) - low or 1.0
+    pt = PayoffTensor(np.asarray((tensor - low) / scale, dtype=np.float64))
+    uniform = np.concatenate([np.full(s, 1.0 / s) for s in pt.sizes])
+    best, regret, polished, steps, lam = uniform, pt.regret(uniform) * scale, False, 0, 0.0
+    careful = 1.0
+    if regret > 0.5 * tol:  # else the uniform profile is an equilibrium (the branch's start)
+        start = np.concatenate([np.log(uniform), [0.0]])
+        deadline = time.monotonic() + time_limit
+        # A step that jumped to another branch can leave the trace stuck or at a profile
+        # that is no equilibrium: then retrace with steps and angles CAREFUL times smaller.
+        for careful in (1.0, CAREFUL):
+            trace = tracer(_Branch(pt), start, _control(careful))
+            found = _follow(pt, trace, scale, tol, lambda_max, max_steps - steps, deadline)
+            steps += trace.steps
+            if found[1] < regret:
+                best, regret, polished = found
+                lam = float(trace.z[-1])
+            if regret <= tol or steps >= max_steps or time.monotonic() > deadline:
+                break
+    strategies = tuple(np.array(p) for p in pt.split(best))
+    regret = game.mixed_max_regret(strategies)  # the certificate, from the game itself
+    expected = np.bincount(pt.player_of, best * pt.costs(best), minlength=pt.n)
+    costs = np.asarray(scale * expected + low, dtype=np.float64)
     return LogitEquilibriumResult(
         strategies=strategies,
         supports=tuple(tuple(int(j) for j in np.flatnonzero(p > 0)) for p in strategies),
@@ -372,29 +387,31 @@ def _control(careful: float) -> dict[str, float]:
 
 
 def _follow(
-    game: NormalFormGame,
     pt: PayoffTensor,
     trace: _Trace,
+    scale: float,
     tol: float,
     lambda_max: float,
     max_steps: int,
     deadline: float,
-) -> tuple[list[FloatArray], float, bool]:
+) -> tuple[FloatArray, float, bool]:
     """Trace to the target precision and solve the Nash conditions on the support read
     off there; a near-indifferent strategy can still carry visible probability, so on
     failure go on tracing to a ten times higher precision (up to ``10^4 lambda_max``).
+    The branch itself may get there first (at a dominant-strategy equilibrium, say).
 
-    Returns the best profile found, its maximum regret (in the game's units, from the
-    scaled game) and whether it came from the support Newton step.
+    Returns the best flat profile found, its maximum regret (in the game's units, from
+    the scaled game ``pt`` whose costs are the game's divided by ``scale``) and whether it
+    came from the support Newton step.
     """
-    scale = float(np.ptp(game.cost_tensor)) or 1.0
     best, regret, polished, target = trace.probs, math.inf, False, lambda_max
+    certified = 0.5 * tol / scale
     while regret > tol and target <= 1e4 * lambda_max and max_steps > 0:
-        status = trace.run(target, max_steps, deadline)
+        status = trace.run(target, max_steps, deadline, certified)
         at_branch = pt.regret(trace.probs) * scale
         if at_branch < regret or not polished:
             best, regret, polished = trace.probs, at_branch, False
-        if status != REACHED:
+        if status not in (REACHED, CERTIFIED):
             break
         for threshold in (1e-6, 1e-4, 1e-3, 1e-2):
             candidate = support_newton(pt, trace.probs, threshold, tol / scale)
@@ -403,4 +420,4 @@ def _follow(
             if regret <= tol:
                 break
         target *= 10
-    return pt.split(best), regret, polished
+    return best, regret, polished
