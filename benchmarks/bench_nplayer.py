@@ -16,9 +16,10 @@ shape, seeded) and the games of Gambit's catalog with three or more players
 Every game is passed to Gambit as our own ``.nfg`` text, parsed before timing. Each solver
 is warmed once, then the solvers run in turn ``--repeats`` times (interleaved, so a load
 from other processes hits them alike) and each one's median is kept. A shape's ratio is
-the sum of our medians over the sum of Gambit's (the ratio of the mean times). The
-certificate of every answer is its maximum regret over the payoff range (ours and
-Gambit's). The load average (``os.getloadavg``) is printed before and after.
+the sum of our medians over the sum of Gambit's (the ratio of the mean times); each game
+has its own line above its shape's. The certificate of every answer is its maximum regret
+over the payoff range (ours and Gambit's; a shape's line shows the worst). The load
+average (``os.getloadavg``) is printed before and after.
 """
 
 from __future__ import annotations
@@ -167,12 +168,13 @@ def main() -> None:
     )
     everything: list[dict[str, Any]] = []
     for shape in SHAPES:
-        rows = [
-            _solve(g, gbt, args.repeats, args.gambit_gnm)
-            for g in _random(shape, args.games, args.seed)
-        ]
+        label = "x".join(map(str, shape))
+        rows = []
+        for k, game in enumerate(_random(shape, args.games, args.seed)):
+            rows.append(_solve(game, gbt, args.repeats, args.gambit_gnm))
+            _report(f"  {label} #{k}", rows[-1:], args.gambit_gnm)
         everything += rows
-        _report("x".join(map(str, shape)), rows, args.gambit_gnm)
+        _report(label, rows, args.gambit_gnm)
     catalog = []
     for name, game in _catalog():
         row = _solve(game, gbt, args.repeats, args.gambit_gnm)
