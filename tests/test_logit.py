@@ -162,10 +162,12 @@ def _same_answer(game: NormalFormGame) -> None:
     a = logit_equilibrium(game, kernel="numpy")
     b = logit_equilibrium(game, kernel="numba")
     assert a.converged and b.converged
-    assert a.supports == b.supports
+    # supports up to rounding: a tie (integer costs) can leave 1e-19 on a strategy
+    assert [tuple(np.flatnonzero(p > 1e-12)) for p in a.strategies] == [
+        tuple(np.flatnonzero(p > 1e-12)) for p in b.strategies
+    ]
     for p, q in zip(a.strategies, b.strategies, strict=True):
         np.testing.assert_allclose(p, q, atol=1e-9)
-    assert b.lambda_reached == pytest.approx(a.lambda_reached, rel=1e-6)
 
 
 @needs_numba
@@ -175,6 +177,7 @@ def test_compiled_and_numpy_kernels_take_the_same_steps(index: int) -> None:
     a = logit_equilibrium(game, kernel="numpy")
     b = logit_equilibrium(game, kernel="numba")
     assert a.iterations == b.iterations
+    assert b.lambda_reached == pytest.approx(a.lambda_reached, rel=1e-6)
     _same_answer(game)
 
 

@@ -34,8 +34,10 @@ The Jacobian comes from one pass over the pure profiles
 (:class:`~gametheory.solvers.finite.nplayer.payoffs.PayoffTensor`): the derivative of an
 expected cost in another player's log-probability is a sum of the same weights as the
 cost itself. With Numba installed the whole continuation runs compiled
-(:mod:`gametheory.solvers.finite.nplayer.compiled_logit`), the same steps as the NumPy
-loop here. Costs are first scaled to a unit range so that ``lambda`` is dimensionless.
+(:mod:`gametheory.solvers.finite.nplayer.compiled_logit`), the same algorithm as the
+NumPy loop here (the two differ by rounding only, which can change a step's length far
+out on the branch but not the equilibrium). Costs are first scaled to a unit range so
+that ``lambda`` is dimensionless.
 Once the off-support probabilities are negligible, the support is read off and the Nash
 conditions on it are solved by Newton's method
 (:func:`~gametheory.solvers.finite.nplayer.payoffs.support_newton`); the result carries
@@ -98,30 +100,33 @@ class _Branch:
         self.pt = pt
         m, n = pt.total, pt.n
         own = np.concatenate([np.arange(pt.offsets[i] + 1, pt.offsets[i + 1]) for i in range(n)])
-        self.own = own.astype(np.int64)
-        self.base = pt.offsets[pt.player_of[own]]
-        self.rows = np.arange(m - n)
-        self.sum_rows = m - n + pt.player_of
+        # rows of the differences: e_own - e_base, as a matrix on the M + 1 columns
+        self.differences = np.zeros((m - n, m + 1))
+        self.differences[np.arange(m - n), own] = 1.0
+        self.differences[np.arange(m - n), pt.offsets[pt.player_of[own]]] = -1.0
+        self.players = np.zeros((n, m))
+        self.players[pt.player_of, np.arange(m)] = 1.0
+        self.scaling = np.ones(m + 1)
 
     def evaluate(self, z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """``H``, its ``M x (M+1)`` Jacobian, the probabilities and the expected costs at
-        ``z = (w, lambda)``."""
+        """``H``, its Jacobian, the probabilities and the expected costs at ``z = (w,
+        lambda)``; the Jacobian is the first ``M`` rows of an ``(M+1) x (M+1)`` array whose
+        last row is left for the border of the bordered systems."""
         pt, m, n = self.pt, self.pt.total, self.pt.n
-        w, lam = z[:m], float(z[m])
+        lam = float(z[m])
         with np.errstate(over="ignore"):
-            probs = np.exp(w)
-        costs, dc = pt.log_derivatives(probs)
-        own, base, rows = self.own, self.base, self.rows
+            probs = np.exp(z[:m])
+        wide = pt.log_derivatives(probs)  # [d c / d log p | c]
+        top = self.differences[:, :m] @ wide  # the differences of both, own - base
+        self.scaling[:m] = lam
         h = np.empty(m)
-        h[: m - n] = w[own] - w[base] + lam * (costs[own] - costs[base])
-        h[m - n :] = np.bincount(pt.player_of, probs, minlength=n) - 1.0
-        jac = np.zeros((m, m + 1))
-        jac[: m - n, :m] = lam * (dc[own] - dc[base])
-        jac[rows, own] += 1.0
-        jac[rows, base] -= 1.0
-        jac[: m - n, m] = costs[own] - costs[base]
-        jac[self.sum_rows, np.arange(m)] = probs
-        return h, jac, probs, costs
+        h[: m - n] = self.differences @ z + lam * top[:, m]
+        h[m - n :] = self.players @ probs - 1.0
+        jac = np.empty((m + 1, m + 1))
+        jac[: m - n] = top * self.scaling + self.differences  # last column: c_own - c_base
+        jac[m - n : m, :m] = self.players * probs
+        jac[m - n : m, m] = 0.0
+        return h, jac, probs, wide[:, m]
 
     def regret(self, probs: FloatArray, costs: FloatArray) -> float:
         """The largest gain of a unilateral deviation, from the expected costs."""
@@ -145,11 +150,13 @@ def _angle(u: FloatArray, v: FloatArray) -> float:
 
 
 def _tangent(jac: FloatArray, previous: FloatArray) -> FloatArray | None:
-    """The unit kernel vector of ``jac`` on the side of ``previous``, or None if singular."""
+    """The unit kernel vector of the Jacobian ``jac[:M]`` on the side of ``previous`` (put
+    in ``jac``'s last row), or None if singular."""
     rhs = np.zeros(jac.shape[1])
     rhs[-1] = 1.0
+    jac[-1] = previous
     try:
-        t = np.linalg.solve(np.vstack([jac, previous]), rhs)
+        t = np.linalg.solve(jac, rhs)
     except np.linalg.LinAlgError:
         return None
     norm = float(np.linalg.norm(t))
@@ -189,8 +196,9 @@ class _Trace:
             if k == int(sc["newton_steps"]):
                 return None
             rhs[:-1] = -h
+            jac[-1] = t
             try:
-                step = np.linalg.solve(np.vstack([jac, t]), rhs)
+                step = np.linalg.solve(jac, rhs)
             except np.linalg.LinAlgError:
                 return None
             length = float(np.linalg.norm(step))
@@ -315,7 +323,7 @@ def logit_equilibrium(
     kernel
         ``"auto"`` (the compiled continuation when Numba is installed), ``"numba"`` or
         ``"numpy"`` (:func:`~gametheory.solvers.common.compiled.use_compiled`); both
-        take the same steps.
+        run the same algorithm and end at the same equilibrium.
 
     Returns
     -------

@@ -67,10 +67,27 @@ class PayoffTensor:
         grid = np.indices(self.sizes).reshape(self.n, -1).astype(np.int64)
         self.flat: IntArray = np.ascontiguousarray(grid + self.offsets[:-1, None])
         self.player_of: IntArray = np.repeat(np.arange(self.n), self.sizes).astype(np.int64)
-        rows, cols = np.nonzero(~np.eye(self.n, dtype=bool))
-        self._pair_rows = rows
-        self._pair_target = (self.flat[rows] * self.total + self.flat[cols]).ravel()
-        self._pairs = [(int(i), int(k)) for i, k in zip(rows, cols)]
+        self._tables: tuple[IntArray, IntArray, IntArray, list[tuple[int, int]]] | None = None
+
+    def _pair_tables(self) -> tuple[IntArray, IntArray, IntArray, list[tuple[int, int]]]:
+        """Built on first use: the ``bincount`` targets of the derivative matrices (the
+        pairs of distinct players ``(i, k)``, and for the log-derivatives the same pairs
+        in rows of ``M + 1`` then each player's cost in the last column), the players
+        whose weights feed them, and the pairs."""
+        if self._tables is None:
+            rows, cols = np.nonzero(~np.eye(self.n, dtype=bool))
+            pairs = (self.flat[rows] * self.total + self.flat[cols]).ravel()
+            wide = self.total + 1
+            log_target = np.concatenate(
+                [
+                    (self.flat[rows] * wide + self.flat[cols]).ravel(),
+                    (self.flat * wide + wide - 1).ravel(),
+                ]
+            )
+            log_rows = np.concatenate([rows, np.arange(self.n)]).astype(np.int64)
+            listed = [(int(i), int(k)) for i, k in zip(rows, cols)]
+            self._tables = (pairs, log_target, log_rows, listed)
+        return self._tables
 
     def split(self, flat: FloatArray) -> list[FloatArray]:
         """The per-player pieces of a flat vector."""
@@ -90,13 +107,14 @@ class PayoffTensor:
         weights = self.values * self._others(probs)
         return _sums(self.flat.ravel(), weights.ravel(), self.total)
 
-    def log_derivatives(self, probs: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """The expected costs and ``d c_a / d log p_b`` (zero within a player's block)."""
+    def log_derivatives(self, probs: FloatArray) -> FloatArray:
+        """``M x (M+1)``: ``d c_a / d log p_b`` (zero within a player's block) in the first
+        ``M`` columns, the expected costs ``c_a`` in the last, from one ``bincount``."""
+        _, target, rows, _ = self._pair_tables()
         weights = self.values * self._others(probs)
-        costs = _sums(self.flat.ravel(), weights.ravel(), self.total)
         m = self.total
-        jac = _sums(self._pair_target, weights[self._pair_rows].ravel(), m * m)
-        return costs, jac.reshape(m, m)
+        out = _sums(target, weights[rows].ravel(), m * (m + 1))
+        return out.reshape(m, m + 1)
 
     def derivatives(self, probs: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The expected costs and ``d c_a / d p_b`` (zero within a player's block)."""
@@ -116,8 +134,9 @@ class PayoffTensor:
             for k in range(i + 1, self.n):
                 both[i, k] = run * suffix[k]
                 run = run * a[k]
-        weights = np.stack([self.values[i] * both[min(i, k), max(i, k)] for i, k in self._pairs])
-        jac = _sums(self._pair_target, weights.ravel(), m * m)
+        target, _, _, pairs = self._pair_tables()
+        weights = np.stack([self.values[i] * both[min(i, k), max(i, k)] for i, k in pairs])
+        jac = _sums(target, weights.ravel(), m * m)
         return costs, jac.reshape(m, m)
 
     def regret(self, probs: FloatArray) -> float:
