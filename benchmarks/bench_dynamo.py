@@ -19,17 +19,17 @@
    candidate's cost), and the simulator's twin of each cell; knee of both, and the rows
    of the reproduction scorecard the real sweeps give (source "Dynamo mocker").
 5. *Adaptive* (issue 25). The paper's adaptive experiment through the router front
-   (:func:`~gametheory.deploy.compare.dynamo_adaptive_comparison`): static ``kv(1, 0)``
+   (:func:`~gametheory.deploy.adaptive.dynamo_adaptive_comparison`): static ``kv(1, 0)``
    against the controller polling a real Prometheus, paired over ``--seeds``, on each
    ``--topologies`` at C = 256 with the paper's 48 decode slots a worker, and on the
    deployment that saturates inside what the front carries (``--adaptive-seqs``
    sequences a decode worker, at ``--adaptive-levels``); beside the simulator's
-   comparison of the same runs (:func:`~gametheory.deploy.compare.simulator_adaptive_twin`)
+   comparison of the same runs (:func:`~gametheory.deploy.adaptive.simulator_adaptive_twin`)
    and the scorecard rows (source "Dynamo mocker").
 6. *Detection* (issue 25). The EWMA detector's false-switch rate and delay on the real
    frontend's TTFT histogram scraped by a real Prometheus every second
-   (:func:`~gametheory.deploy.compare.detection_trace`, then
-   :func:`~gametheory.deploy.compare.detection_rates`): 1P/2D through the router front
+   (:func:`~gametheory.deploy.detection.detection_trace`, then
+   :func:`~gametheory.deploy.detection.detection_rates`): 1P/2D through the router front
    at speed-up 2 with 4 sequences a decode worker, 2 users stepped to 24 and back
    ``--cycles`` times, beside the simulator's Monte Carlo at the trace's levels and noise.
 
@@ -51,18 +51,15 @@ from pathlib import Path
 import pandas as pd
 
 from gametheory.deploy import DeploymentSpec, deploy
-from gametheory.deploy.compare import (
+from gametheory.deploy.adaptive import (
     adaptive_thresholds,
-    compare_rows,
-    detection_rates,
-    detection_trace,
     dynamo_adaptive_comparison,
     dynamo_adaptive_scorecard_rows,
-    dynamo_scorecard_rows,
     simulator_adaptive_twin,
-    simulator_twin,
     ttft_p99_reduction,
 )
+from gametheory.deploy.compare import compare_rows, dynamo_scorecard_rows, simulator_twin
+from gametheory.deploy.detection import detection_rates, detection_trace
 from gametheory.deploy.launcher import DynamoDeployment
 from gametheory.deploy.loadgen import run_aiperf
 from gametheory.deploy.probe import probe_router

@@ -13,8 +13,7 @@ import pytest
 from gametheory.deploy import DeploymentSpec, build_model_folder, mocker_timing_tables
 from gametheory.deploy.launcher import DynamoDeployment
 from gametheory.deploy.loadgen import aiperf_command
-from gametheory.deploy.model_folder import tokenizer_vocabulary
-from gametheory.deploy.timing import NPZ_KEYS, write_mocker_timing
+from gametheory.deploy.model_folder import NPZ_KEYS, tokenizer_vocabulary, write_mocker_timing
 from gametheory.errors import GameError
 from gametheory.sim.serving.step_time import StepTimeModel
 

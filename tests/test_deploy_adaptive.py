@@ -3,7 +3,7 @@
 Static ``kv(1, 0)`` against the controller (polling a real Prometheus that scrapes the
 real frontend, pushing to the router front) on a 1P/2D deployment of mocker workers
 that saturates at once (2 sequences a decode worker, speed-up 2, 16 users), two seeds:
-:func:`gametheory.deploy.compare.dynamo_adaptive_comparison` and its scorecard rows.
+:func:`gametheory.deploy.adaptive.dynamo_adaptive_comparison` and its scorecard rows.
 
 Skips with the reason, before anything starts, when the ``dynamo`` extra, aiperf or
 Prometheus is absent. Every process is stopped by the launcher.
@@ -24,7 +24,7 @@ if shutil.which("prometheus") is None:
     pytest.skip("the prometheus binary is not installed", allow_module_level=True)
 
 from gametheory.deploy import DeploymentSpec
-from gametheory.deploy.compare import (
+from gametheory.deploy.adaptive import (
     adaptive_thresholds,
     dynamo_adaptive_comparison,
     dynamo_adaptive_scorecard_rows,

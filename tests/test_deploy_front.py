@@ -74,7 +74,7 @@ def test_the_commands_of_a_deployment_with_the_front(tmp_path: object) -> None:
 
 
 def test_the_decision_log_scores_every_pair_by_the_fixed_default_cost(tmp_path: Any) -> None:
-    from gametheory.deploy.compare import front_decisions, front_poa_hat
+    from gametheory.deploy.adaptive import front_decisions, front_poa_hat
 
     def rec(n: int, omega: float, worker: str, prefill: dict[str, int]) -> str:
         decode = {"1": 4, "2": 0}
@@ -136,7 +136,7 @@ def _trace(spike: bool) -> Any:
 
 
 def test_detection_rates_on_a_trace_follow_the_switch_rates_definitions() -> None:
-    from gametheory.deploy.compare import detection_rates
+    from gametheory.deploy.detection import detection_rates
 
     clean = detection_rates(_trace(False), (0.2, 0.4)).set_index("source")
     real = clean.loc["Dynamo mocker"]

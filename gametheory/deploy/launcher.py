@@ -8,7 +8,7 @@ starts, on loopback only:
   both stages, and ``/metrics`` on the same port);
 * one prefill and one decode mocker process, ``python -m dynamo.mocker --model-path DIR
   --disaggregation-mode prefill|decode --num-workers N --discovery-backend file``, with
-  the timing tables of :mod:`~gametheory.deploy.timing`, the KV capacity of the
+  the timing tables of :mod:`~gametheory.deploy.model_folder`, the KV capacity of the
   library's step-time model, the scheduler limits and the speed-up ratio;
 * optionally a real Prometheus server scraping the frontend every second;
 * with ``spec.front``, the router front (:mod:`~gametheory.deploy.front`) between the
@@ -42,9 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from gametheory.deploy.model_folder import build_model_folder
+from gametheory.deploy.model_folder import build_model_folder, write_mocker_timing
 from gametheory.deploy.spec import DeploymentSpec
-from gametheory.deploy.timing import write_mocker_timing
 from gametheory.errors import GameTheoryError
 
 __all__ = ["DeploymentError", "DynamoDeployment", "deploy", "free_port"]
