@@ -6,12 +6,17 @@ bounds the whole exchange (connecting, the status line and headers, the body) by
 deadline: every socket it opens is registered with a timer that shuts the socket down when
 the deadline passes, which ends any read blocked on it; an answer cut off this way is a
 failure, never a short body. The body is read up to a size limit.
+
+The server side of the same contract (the live simulator's and the router front's
+``POST /router``) reads a request's JSON body with :func:`read_json_body`: a
+``Content-Length`` of at most 1 MiB, JSON or an error with the HTTP status to answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import socket
 import ssl
 import threading
@@ -19,11 +24,55 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-__all__ = ["Answer", "AnswerTooLarge", "ExchangeFailed", "exchange"]
+__all__ = [
+    "MAX_REQUEST_BODY",
+    "Answer",
+    "AnswerTooLarge",
+    "BadRequestBody",
+    "ExchangeFailed",
+    "exchange",
+    "read_json_body",
+]
 
 _CHUNK = 65536
+
+#: The longest request body a server of the library reads, in bytes.
+MAX_REQUEST_BODY = 1 << 20
+
+
+class BadRequestBody(Exception):
+    """A request body a server refuses, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def read_json_body(handler: BaseHTTPRequestHandler, max_bytes: int = MAX_REQUEST_BODY) -> Any:
+    """The JSON body of the request ``handler`` is serving (``None`` for an empty one).
+
+    Raises
+    ------
+    BadRequestBody
+        413 for a ``Content-Length`` that is missing a number or outside
+        ``0..max_bytes`` (nothing is read), 400 for a body that is not JSON.
+    OSError
+        When the client is too slow (the handler's ``timeout``) or went away: there is
+        no one to answer.
+    """
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = -1
+    if not 0 <= length <= max_bytes:
+        raise BadRequestBody(413, f"Content-Length must be 0-{max_bytes} bytes")
+    try:
+        return json.loads(handler.rfile.read(length) or b"null")
+    except ValueError:
+        raise BadRequestBody(400, "the body is not JSON") from None
 
 
 class ExchangeFailed(Exception):

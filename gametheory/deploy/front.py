@@ -81,11 +81,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
+from gametheory.control._http import BadRequestBody, read_json_body
 from gametheory.errors import GameError
 
 __all__ = ["RouterSetting", "parse_router_body"]
 
-_MAX_BODY = 1 << 20  # bytes of a POST /router body
 _MAX_LOG = 10_000  # changes kept for GET /router
 
 
@@ -226,18 +226,11 @@ def _control_server(setting: RouterSetting, port: int) -> ThreadingHTTPServer:
                 self._json(404, {"error": f"cannot POST to {path[:80]!r}; try /router"})
                 return
             try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= _MAX_BODY:
-                self._json(413, {"error": f"Content-Length must be 0-{_MAX_BODY} bytes"})
+                body = read_json_body(self)
+            except BadRequestBody as exc:
+                self._json(exc.status, {"error": str(exc)})
                 return
-            try:
-                body = json.loads(self.rfile.read(length) or b"null")
-            except ValueError:
-                self._json(400, {"error": "the body is not JSON"})
-                return
-            except OSError:
+            except OSError:  # the client was too slow (see timeout) or went away
                 return
             try:
                 omega, tau = setting.update(body)

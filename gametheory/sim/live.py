@@ -39,6 +39,7 @@ from typing import Any
 import pandas as pd
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from gametheory.control._http import BadRequestBody, read_json_body
 from gametheory.errors import GameError
 from gametheory.sim.engine import simulate
 from gametheory.sim.exporter import DynamoExporter
@@ -50,7 +51,6 @@ from gametheory.sim.workloads import Workload
 __all__ = ["LiveRun", "serve_simulation"]
 
 _AHEAD_S = 0.002  # sleep only when the schedule is this far ahead of the wall clock
-_MAX_BODY = 1 << 20  # bytes of a POST body
 _MAX_USERS = 1_000_000  # closed-loop users a POST /load may ask for
 
 
@@ -342,16 +342,9 @@ def _handler(live: LiveRun) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": f"cannot POST to {path!r}; try /router or /load"})
                 return
             try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= _MAX_BODY:
-                self._json(413, {"error": f"Content-Length must be 0-{_MAX_BODY} bytes"})
-                return
-            try:
-                body = json.loads(self.rfile.read(length) or b"null")
-            except ValueError:
-                self._json(400, {"error": "the body is not JSON"})
+                body = read_json_body(self)
+            except BadRequestBody as exc:
+                self._json(exc.status, {"error": str(exc)})
                 return
             except OSError:  # the client was too slow (see timeout) or went away
                 return
