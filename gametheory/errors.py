@@ -7,7 +7,17 @@ names the argument, file, line or field at fault.
 
 from __future__ import annotations
 
-__all__ = ["GameError", "GameTheoryError", "SolverError", "TelemetryError"]
+__all__ = ["GameError", "GameTheoryError", "SolverError", "TelemetryError", "shown"]
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for an error message, shortened when longer than ``limit``.
+
+    A hostile input can be a 400-digit integer or a megabyte string: the message shows
+    its start and its length, never the whole of it.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit // 2]}... ({len(text)} characters)"
 
 
 class GameTheoryError(Exception):

@@ -28,7 +28,7 @@ HUGE = "1" + "0" * 400
     ("text", "message"),
     [
         (NFG.replace(" 2 0 2", " 1e400 0 2", 1), "line 2: a payoff must be a number a float can"),
-        (NFG.replace(" 2 0 2", f" {HUGE} 0 2", 1), "(401 characters)"),
+        (NFG.replace(" 2 0 2", f" {HUGE} 0 2", 1), "(403 characters)"),  # its repr: quoted
         (NFG.replace(" 2 0 2", " 1e999999999 0 2", 1), "a number a float can hold"),
         (NFG.replace(" 2 0 2", " 1/0 0 2", 1), "a payoff must be a number, got '1/0'"),
         (NFG.replace("{ 2 2 }", "{ 1e400 2 }"), "a strategy count must be a number a float"),

@@ -9,7 +9,7 @@ from typing import Any
 import sympy as sp
 
 from gametheory.bounds.results import BoundResult
-from gametheory.errors import GameError
+from gametheory.errors import GameError, shown
 
 __all__ = [
     "MAX_LP_ROWS",
@@ -31,19 +31,13 @@ def _float(value: Any) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def _shown(value: object) -> str:
-    """``repr(value)``, shortened when it is long (a 400-digit integer)."""
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
-
-
 def as_degree(degree: object, name: str = "degree", *, integer: bool = False) -> float:
     """Validate a polynomial degree: a finite number >= 0 (an integer if ``integer``)."""
     if isinstance(degree, bool) or not isinstance(degree, Real):
         raise GameError(f"{name} must be a number >= 0, got {degree!r}")
     d = _float(degree)
     if not math.isfinite(d) or d < 0:
-        raise GameError(f"{name} must be a finite number >= 0, got {_shown(degree)}")
+        raise GameError(f"{name} must be a finite number >= 0, got {shown(degree)}")
     if integer and d != int(d):
         raise GameError(f"{name} must be an integer >= 0, got {degree!r}")
     return d
@@ -82,7 +76,7 @@ def as_real(value: object, name: str, *, positive: bool = False, finite: bool = 
         raise GameError(f"{name} must be a number, got {value!r}")
     v = _float(value)
     if math.isnan(v) or (finite and not math.isfinite(v)):
-        raise GameError(f"{name} must be a finite number, got {_shown(value)}")
+        raise GameError(f"{name} must be a finite number, got {shown(value)}")
     if v < 0 or (positive and v == 0):
         kind = "positive" if positive else "nonnegative"
         raise GameError(f"{name} must be {kind}, got {value!r}")

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gametheory.errors import GameError
+from gametheory.errors import GameError, shown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,30 +54,26 @@ T = TypeVar("T")
 Check = Callable[[Any], T]
 
 
-def _shown(value: Any) -> str:
-    return repr(value)
-
-
 def _as_float(value: Any, expected: str) -> float:
     if isinstance(value, bool):
-        raise GameError(f"must be {expected}, got {_shown(value)}")
+        raise GameError(f"must be {expected}, got {shown(value)}")
     if isinstance(value, (int, float)):
         number = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else math.inf
     elif isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
-            raise GameError(f"must be {expected}, got {_shown(value)}") from None
+            raise GameError(f"must be {expected}, got {shown(value)}") from None
     else:
-        raise GameError(f"must be {expected}, got {_shown(value)}")
+        raise GameError(f"must be {expected}, got {shown(value)}")
     if not math.isfinite(number):
-        raise GameError(f"must be {expected} (finite), got {_shown(value)}")
+        raise GameError(f"must be {expected} (finite), got {shown(value)}")
     return number
 
 
 def _as_int(value: Any, expected: str) -> int:
     if isinstance(value, bool):
-        raise GameError(f"must be {expected}, got {_shown(value)}")
+        raise GameError(f"must be {expected}, got {shown(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, str):
@@ -86,7 +82,7 @@ def _as_int(value: Any, expected: str) -> int:
         except ValueError:
             pass
     # floats (2.5, 1e3), other types: never truncated
-    raise GameError(f"must be {expected}, got {_shown(value)}")
+    raise GameError(f"must be {expected}, got {shown(value)}")
 
 
 def finite_float(value: Any) -> float:
@@ -98,7 +94,7 @@ def positive_float(value: Any) -> float:
     """A finite number > 0."""
     number = _as_float(value, "a number > 0")
     if number <= 0:
-        raise GameError(f"must be a number > 0, got {_shown(value)}")
+        raise GameError(f"must be a number > 0, got {shown(value)}")
     return number
 
 
@@ -106,7 +102,7 @@ def nonnegative_float(value: Any) -> float:
     """A finite number >= 0."""
     number = _as_float(value, "a number >= 0")
     if number < 0:
-        raise GameError(f"must be a number >= 0, got {_shown(value)}")
+        raise GameError(f"must be a number >= 0, got {shown(value)}")
     return number
 
 
@@ -117,7 +113,7 @@ def float_in(low: float, high: float) -> Check[float]:
     def check(value: Any) -> float:
         number = _as_float(value, expected)
         if not low <= number <= high:
-            raise GameError(f"must be {expected}, got {_shown(value)}")
+            raise GameError(f"must be {expected}, got {shown(value)}")
         return number
 
     return check
@@ -130,7 +126,7 @@ def int_at_least(low: int, high: int | None = None) -> Check[int]:
     def check(value: Any) -> int:
         number = _as_int(value, expected)
         if number < low or (high is not None and number > high):
-            raise GameError(f"must be {expected}, got {_shown(value)}")
+            raise GameError(f"must be {expected}, got {shown(value)}")
         return number
 
     return check
@@ -143,21 +139,21 @@ def port(value: Any) -> int:
     """A TCP port, 1-65535."""
     number = _as_int(value, "a port in 1-65535")
     if not 1 <= number <= 65535:
-        raise GameError(f"must be a port in 1-65535, got {_shown(value)}")
+        raise GameError(f"must be a port in 1-65535, got {shown(value)}")
     return number
 
 
 def http_url(value: Any) -> str:
     """An ``http://`` or ``https://`` URL with a host (and a valid port, if any)."""
     if not isinstance(value, str):
-        raise GameError(f"must be an http:// or https:// URL, got {_shown(value)}")
+        raise GameError(f"must be an http:// or https:// URL, got {shown(value)}")
     parts = urllib.parse.urlsplit(value.strip())
     try:
         valid_port = parts.port is None or 1 <= parts.port <= 65535
     except ValueError:
         valid_port = False
     if parts.scheme not in ("http", "https") or not parts.hostname or not valid_port:
-        raise GameError(f"must be an http:// or https:// URL, got {_shown(value)}")
+        raise GameError(f"must be an http:// or https:// URL, got {shown(value)}")
     return value.strip()
 
 

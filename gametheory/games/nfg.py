@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from gametheory.errors import GameError
+from gametheory.errors import GameError, shown
 from gametheory.games.normal_form import NormalFormGame
 
 __all__ = ["NFGFile", "parse_nfg", "read_nfg", "write_nfg"]
@@ -137,9 +137,8 @@ class _Tokens:
             within = True
         if value is None:
             self.i -= 1
-            shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
             why = "a number" if within else "a number a float can hold"
-            raise self.error(f"{what} must be {why}, got {shown!r}")
+            raise self.error(f"{what} must be {why}, got {shown(text)}")
         return value
 
     def remaining(self) -> int:

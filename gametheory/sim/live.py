@@ -40,7 +40,7 @@ import pandas as pd
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from gametheory.control._http import BadRequestBody, read_json_body
-from gametheory.errors import GameError
+from gametheory.errors import GameError, shown
 from gametheory.sim.engine import simulate
 from gametheory.sim.exporter import DynamoExporter
 from gametheory.sim.results import LiveRunResult
@@ -52,11 +52,6 @@ __all__ = ["LiveRun", "serve_simulation"]
 
 _AHEAD_S = 0.002  # sleep only when the schedule is this far ahead of the wall clock
 _MAX_USERS = 1_000_000  # closed-loop users a POST /load may ask for
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
 class _Conflict(GameError):
@@ -241,7 +236,7 @@ class LiveRun:
                 or not 1 <= value <= _MAX_USERS
             ):
                 raise GameError(
-                    f"concurrency must be an integer in 1-{_MAX_USERS}, got {_shown(value)}"
+                    f"concurrency must be an integer in 1-{_MAX_USERS}, got {shown(value)}"
                 )
             self.concurrency = value
             self._log_load(self.sim_time)
