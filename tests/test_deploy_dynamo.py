@@ -22,6 +22,7 @@ import pytest
 
 from gametheory.deploy import DynamoDeployment, deploy
 from gametheory.deploy.loadgen import find_aiperf, run_aiperf
+from gametheory.errors import TelemetryError
 from gametheory.telemetry import (
     histogram_quantile,
     load,
@@ -145,6 +146,44 @@ def test_aiperf_013_artifact_folder(aiperf_run: Path) -> None:
     # the server's median TTFT (bucketed) and the client's agree within the bucket width
     assert q["quantile"].iloc[0] == pytest.approx(row["ttft_ms_p50"] / 1e3, rel=1.5)
     assert not any("server_metrics_export.csv" in n and "recognised" in n for n in data.notes)
+
+
+def test_a_real_artifact_folder_compressed_and_damaged(aiperf_run: Path, tmp_path: Path) -> None:
+    """aiperf 0.13's own files, gzip- and zstd-compressed, read like the plain ones; a
+    truncated copy is named, a size limit below the export stops it, and the units aiperf
+    wrote are ones the reader converts (nothing skipped)."""
+    import gzip
+    import shutil
+
+    zstandard = pytest.importorskip("zstandard")
+    plain = load(aiperf_run)
+    assert plain.skipped == 0
+    export = (aiperf_run / "profile_export.jsonl").read_bytes()
+    units = {
+        entry.get("unit")
+        for line in export.splitlines()
+        if line.strip()
+        for entry in json.loads(line)["metrics"].values()
+        if isinstance(entry, dict)
+    }
+    assert {"ms", "tokens"} <= units  # what the release writes for durations and counts
+    for suffix, pack in ((".gz", gzip.compress), (".zst", zstandard.ZstdCompressor().compress)):
+        folder = tmp_path / f"run{suffix}"
+        shutil.copytree(aiperf_run, folder)
+        for f in [p for p in folder.rglob("*") if p.is_file()]:
+            f.with_name(f.name + suffix).write_bytes(pack(f.read_bytes()))
+            f.unlink()
+        data = load(folder)
+        assert data.requests.drop(columns="source").equals(plain.requests.drop(columns="source"))
+        assert data.sweep["ttft_ms_p50"].tolist() == plain.sweep["ttft_ms_p50"].tolist()
+        with pytest.raises(TelemetryError, match="expands past 1,024 bytes"):
+            load(folder / f"profile_export.jsonl{suffix}", max_decompressed=1024)
+    cut = tmp_path / "cut" / "profile_export.jsonl.zst"
+    cut.parent.mkdir()
+    packed = zstandard.ZstdCompressor().compress(export)
+    cut.write_bytes(packed[: len(packed) - 8])
+    with pytest.raises(TelemetryError, match="truncated zstandard data"):
+        load(cut.parent)
 
 
 def test_report_on_a_real_run_folder(stack: DynamoDeployment, aiperf_run: Path) -> None:
