@@ -81,3 +81,20 @@ def test_demo_runs_reduced_simulation_study(
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "demo" in capsys.readouterr().out
+
+
+def test_the_study_on_two_processes_gives_the_figures_of_one() -> None:
+    """The demo spreads the study's cells over processes (``--workers``): each cell is
+    seeded on its own, so the tables are those of a run in one process."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from gametheory.sim.studies.study import StudyConfig, simulation_study
+
+    serial = simulation_study(StudyConfig.quick())
+    with ProcessPoolExecutor(2) as pool:
+        parallel = simulation_study(StudyConfig.quick(), pool)
+    pd.testing.assert_frame_equal(parallel.regimes.table, serial.regimes.table)
+    pd.testing.assert_frame_equal(parallel.scorecard.table, serial.scorecard.table)
+    assert [a.poa_reduction for a in parallel.adaptive] == [
+        a.poa_reduction for a in serial.adaptive
+    ]
