@@ -202,6 +202,21 @@ def test_reads_are_bounded_by_a_total_deadline(scripted: list[Scripted], reply: 
     assert 0.4 <= took < 0.9
 
 
+def test_an_https_url_goes_through_the_same_bounded_exchange(
+    scripted: list[Scripted],
+) -> None:
+    # a plain-HTTP server that hangs up on the TLS handshake: one failed query naming the
+    # URL, within the deadline (the TLS connection class shares the deadline's connect)
+    server = _serve(scripted, silence)
+    url = server.url.replace("http://", "https://")
+    client = PrometheusClient(url, timeout_s=0.4)
+    start = time.monotonic()
+    with pytest.raises(PrometheusUnavailable) as caught:
+        client.query("q")
+    assert str(caught.value).startswith(f"{url}: cannot reach Prometheus: ")
+    assert time.monotonic() - start < 0.9
+
+
 def test_every_bad_answer_is_a_no_signal_poll_that_keeps_the_decision(
     scripted: list[Scripted],
 ) -> None:

@@ -144,15 +144,8 @@ class _Connection(http.client.HTTPConnection):
         self._deadline.watch(self.sock)
 
 
-class _SecureConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        self.timeout = self._deadline.remaining()
-        super().connect()
-        self._deadline.watch(self.sock)
+class _SecureConnection(_Connection, http.client.HTTPSConnection):
+    """The same deadline over TLS (``connect`` above wraps HTTPS's, handshake included)."""
 
 
 class _Handler(urllib.request.HTTPHandler):
